@@ -1,0 +1,127 @@
+"""A private Mosquitto for the demo and the tests.
+
+Never a broker of our own: this writes a configuration file and runs the real
+``mosquitto`` binary on a free loopback port. ``max_queued_messages`` is
+raised far above Mosquitto's default of 1000, past which it silently drops
+QoS 1 messages queued for a disconnected persistent session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas.errors import CamwardenError
+
+MAX_QUEUED_MESSAGES = 1_000_000
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def mosquitto_config(port: int, workdir: Path, *, host: str = "127.0.0.1", persistence: bool = True) -> str:
+    lines = [
+        f"listener {port} {host}",
+        "allow_anonymous true",
+        f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        "max_inflight_messages 100",
+        "persistent_client_expiration 14d",
+        f"persistence {'true' if persistence else 'false'}",
+        f"persistence_location {workdir}/",
+        f"log_dest file {workdir / 'mosquitto.log'}",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+    ]
+    if os.geteuid() == 0:
+        # As root Mosquitto drops privileges to "mosquitto" unless told not to,
+        # and then cannot write into our folder.
+        lines.append("user root")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Mosquitto:
+    """``with Mosquitto(workdir) as broker:`` runs a broker until the block ends.
+
+    ``stop()`` and ``start()`` may be called inside the block (a broker
+    restart keeps the port and, with persistence, the sessions).
+    """
+
+    workdir: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    persistence: bool = True
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        binary = shutil.which("mosquitto") or (
+            "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+        )
+        if binary is None:
+            raise CamwardenError(
+                "mosquitto is not installed (Debian: apt-get install mosquitto)"
+            )
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if not self.port:
+            self.port = free_port(self.host)
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(mosquitto_config(self.port, self.workdir, host=self.host, persistence=self.persistence))
+        self.process = subprocess.Popen(
+            [binary, "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                log = self.workdir / "mosquitto.log"
+                detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise CamwardenError(f"mosquitto exited with {self.process.returncode}: {err}{detail}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise CamwardenError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout}s")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def __enter__(self) -> Mosquitto:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,119 @@
+"""Wire messages between agents and controllers, and the audit JSON.
+
+Every message carries ``schema_version`` and a ``kind``; each MQTT topic kind
+carries exactly one message model (``schemas.topics.MESSAGE_FOR_KIND``).
+Payloads are UTF-8 JSON made by ``model_dump_json`` and read by
+``schemas.topics.decode``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from schemas.base import Model
+from schemas.facts import CameraFacts, DeviceInfo
+from schemas.findings import Finding
+from schemas.policy import Slug
+
+Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+"""A uuid4 as 32 lower-case hex digits (``uuid.uuid4().hex``)."""
+
+ErrorKind = Literal["unreachable", "auth-failed", "not-supported", "protocol", "timeout"]
+
+
+class CameraErrorInfo(Model):
+    kind: ErrorKind
+    operation: str
+    message: str
+
+
+class CameraObservation(Model):
+    """One camera as one audit saw it."""
+
+    address: str
+    reachable: bool
+    observed_at: AwareDatetime
+    camera_id: str | None = None
+    """The declared camera the device matched, if any."""
+    device: DeviceInfo | None = None
+    facts: CameraFacts | None = None
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[CameraErrorInfo, ...] = ()
+
+
+class AuditReport(Model):
+    """The output of ``camwarden audit --json``."""
+
+    schema_version: Literal[1] = 1
+    audited_at: AwareDatetime
+    policy_id: str | None = None
+    policy_version: str | None = None
+    site_id: str | None = None
+    cameras: tuple[CameraObservation, ...]
+
+
+class AgentBirth(Model):
+    """Retained on the agent's birth topic while it runs."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["birth"] = "birth"
+    agent_id: Slug
+    site_id: Slug
+    session_id: Uuid
+    started_at: AwareDatetime
+    software_version: str
+    policy_id: str
+    policy_version: str
+    interval_s: float = Field(gt=0)
+    """How often the agent audits its cameras; silence for several intervals means trouble."""
+    targets: int = Field(ge=0)
+
+
+class AgentDeath(Model):
+    """The agent's last will (and its clean goodbye). Carries the session id so
+    that a stale will never marks a newer session dead."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["death"] = "death"
+    agent_id: Slug
+    site_id: Slug
+    session_id: Uuid
+
+
+class CameraReport(Model):
+    """One camera observation, sent once per camera per audit cycle."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["camera-report"] = "camera-report"
+    report_id: Uuid
+    agent_id: Slug
+    site_id: Slug
+    session_id: Uuid
+    cycle_id: Uuid
+    policy_id: str
+    policy_version: str
+    observation: CameraObservation
+
+
+class CycleReport(Model):
+    """Sent after every camera report of one full audit of the site, so the
+    controller knows the site was audited in full (and may call a declared
+    camera missing)."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["cycle"] = "cycle"
+    report_id: Uuid
+    agent_id: Slug
+    site_id: Slug
+    session_id: Uuid
+    cycle_id: Uuid
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
+    addresses: tuple[str, ...]
+    """Every address audited in this cycle."""
+    camera_reports: int = Field(ge=0)
+
+
+AgentMessage = AgentBirth | AgentDeath | CameraReport | CycleReport

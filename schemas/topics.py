@@ -1,0 +1,121 @@
+"""Every MQTT topic string is built and parsed here, and nowhere else.
+
+Layout (``{site}`` and ``{agent}`` are slugs, so never contain ``/``, ``+``
+or ``#``)::
+
+    camwarden/v1/site/{site}/agent/{agent}/birth   AgentBirth   (retained)
+    camwarden/v1/site/{site}/agent/{agent}/death   AgentDeath   (last will)
+    camwarden/v1/site/{site}/agent/{agent}/report  CameraReport
+    camwarden/v1/site/{site}/agent/{agent}/cycle   CycleReport
+
+Controllers subscribe with ``agent_filter()``, several replicas through a
+shared subscription (``shared(group, filter)``) so the broker splits the load.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ValidationError
+
+from schemas.errors import MessageError
+from schemas.messages import AgentBirth, AgentDeath, AgentMessage, CameraReport, CycleReport
+
+ROOT = "camwarden/v1"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_SHARE_GROUP = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class TopicKind(StrEnum):
+    BIRTH = "birth"
+    DEATH = "death"
+    REPORT = "report"
+    CYCLE = "cycle"
+
+
+MESSAGE_FOR_KIND: dict[TopicKind, type[BaseModel]] = {
+    TopicKind.BIRTH: AgentBirth,
+    TopicKind.DEATH: AgentDeath,
+    TopicKind.REPORT: CameraReport,
+    TopicKind.CYCLE: CycleReport,
+}
+
+RETAINED: frozenset[TopicKind] = frozenset({TopicKind.BIRTH})
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTopic:
+    kind: TopicKind
+    site_id: str
+    agent_id: str
+
+    def __str__(self) -> str:
+        return agent_topic(self.kind, self.site_id, self.agent_id)
+
+
+def _slug(what: str, value: str) -> str:
+    if not _SLUG.match(value):
+        raise MessageError(f"{what} {value!r} is not a slug (a-z, 0-9, '-', '_')")
+    return value
+
+
+def agent_topic(kind: TopicKind, site_id: str, agent_id: str) -> str:
+    return f"{ROOT}/site/{_slug('site id', site_id)}/agent/{_slug('agent id', agent_id)}/{kind}"
+
+
+def agent_filter(site_id: str | None = None) -> str:
+    """Subscription filter for every agent message (of one site, if given)."""
+    site = _slug("site id", site_id) if site_id is not None else "+"
+    return f"{ROOT}/site/{site}/agent/+/+"
+
+
+def shared(group: str, topic_filter: str) -> str:
+    """An MQTT 5 shared subscription: each message goes to one member of ``group``."""
+    if not _SHARE_GROUP.match(group):
+        raise MessageError(f"share group {group!r} must be 1-64 of A-Z a-z 0-9 _ -")
+    return f"$share/{group}/{topic_filter}"
+
+
+def parse(topic: str) -> AgentTopic:
+    """The kind, site and agent of a topic; MessageError names what is wrong."""
+    parts = topic.split("/")
+    if len(parts) != 7 or "/".join(parts[:3]) != f"{ROOT}/site" or parts[4] != "agent":
+        raise MessageError(f"topic {topic!r} is not a camwarden agent topic")
+    try:
+        kind = TopicKind(parts[6])
+    except ValueError:
+        raise MessageError(f"topic {topic!r} has unknown kind {parts[6]!r}") from None
+    return AgentTopic(kind, _slug("site id", parts[3]), _slug("agent id", parts[5]))
+
+
+def encode(message: AgentMessage) -> tuple[str, bytes]:
+    """Topic and payload for a message."""
+    kind = TopicKind(message.kind if message.kind != "camera-report" else "report")
+    return agent_topic(kind, message.site_id, message.agent_id), message.model_dump_json().encode()
+
+
+def decode(topic: str, payload: bytes) -> tuple[AgentTopic, AgentMessage]:
+    """Parse and validate a received message. Raises MessageError, naming the
+    topic and the first field that is wrong, for a bad topic, bad JSON, a
+    payload of the wrong kind, or a payload whose site or agent differs from
+    the topic's (an agent may only speak for itself)."""
+    where = parse(topic)
+    model = MESSAGE_FOR_KIND[where.kind]
+    try:
+        message = model.model_validate_json(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise MessageError(
+            f"{topic}: invalid {model.__name__} ({exc.error_count()} error(s)); "
+            f"first at {loc}: {first['msg']}"
+        ) from None
+    assert isinstance(message, AgentBirth | AgentDeath | CameraReport | CycleReport)
+    if message.site_id != where.site_id or message.agent_id != where.agent_id:
+        raise MessageError(
+            f"{topic}: payload speaks for site {message.site_id!r} agent "
+            f"{message.agent_id!r}, not the topic's"
+        )
+    return where, message

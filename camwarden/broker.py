@@ -29,7 +29,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def mosquitto_config(port: int, workdir: Path, *, host: str = "127.0.0.1", persistence: bool = True) -> str:
+def mosquitto_config(
+    port: int, workdir: Path, *, host: str = "127.0.0.1", persistence: bool = True
+) -> str:
     lines = [
         f"listener {port} {host}",
         "allow_anonymous true",
@@ -73,14 +75,14 @@ class Mosquitto:
             "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
         )
         if binary is None:
-            raise CamwardenError(
-                "mosquitto is not installed (Debian: apt-get install mosquitto)"
-            )
+            raise CamwardenError("mosquitto is not installed (Debian: apt-get install mosquitto)")
         self.workdir.mkdir(parents=True, exist_ok=True)
         if not self.port:
             self.port = free_port(self.host)
         conf = self.workdir / "mosquitto.conf"
-        conf.write_text(mosquitto_config(self.port, self.workdir, host=self.host, persistence=self.persistence))
+        conf.write_text(
+            mosquitto_config(self.port, self.workdir, host=self.host, persistence=self.persistence)
+        )
         self.process = subprocess.Popen(
             [binary, "-c", str(conf)],
             stdout=subprocess.DEVNULL,
@@ -90,17 +92,25 @@ class Mosquitto:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                err = (
+                    self.process.stderr.read().decode(errors="replace")
+                    if self.process.stderr
+                    else ""
+                )
                 log = self.workdir / "mosquitto.log"
                 detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-                raise CamwardenError(f"mosquitto exited with {self.process.returncode}: {err}{detail}")
+                raise CamwardenError(
+                    f"mosquitto exited with {self.process.returncode}: {err}{detail}"
+                )
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.02)
         self.stop()
-        raise CamwardenError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout}s")
+        raise CamwardenError(
+            f"mosquitto did not listen on {self.host}:{self.port} within {timeout}s"
+        )
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None:

@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(handler=_lazy("agent.audit_cli:run"))
 
-    agent = commands.add_parser("agent", help="edge agent: audit a site on an interval, report over MQTT")
+    agent = commands.add_parser(
+        "agent", help="edge agent: audit a site on an interval, report over MQTT"
+    )
     agent.add_argument("--config", type=Path, required=True, metavar="FILE")
     agent.set_defaults(handler=_lazy("agent.service:run"))
 
@@ -117,8 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--headless", action="store_true", help="print a summary after the first reconcile and exit"
     )
-    demo.add_argument("--workdir", type=Path, help="where to keep the demo's files (default: a temporary folder)")
-    demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the first full reconcile")
+    demo.add_argument(
+        "--workdir", type=Path, help="where to keep the demo's files (default: a temporary folder)"
+    )
+    demo.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for the first full reconcile"
+    )
     demo.set_defaults(handler=_lazy("camwarden.demo:run"))
     return parser
 

@@ -130,7 +130,8 @@ CATALOG: dict[str, Rule] = {
         ),
         _rule(
             "retention.kept-too-short", "warning",
-            "Footage was lost before the end of the retention period", "보관기간 미달(영상 조기 소실)",
+            "Footage was lost before the end of the retention period",
+            "보관기간 미달(영상 조기 소실)",
             RETENTION,
             "Search GetRecordingSummary DataFrom much younger than the declared retention",
         ),

@@ -54,5 +54,5 @@ def test_make_finding_takes_severity_and_basis_from_catalog() -> None:
 
 
 def test_unknown_rule_is_named() -> None:
-    with pytest.raises(KeyError, match="no.such-rule"):
+    with pytest.raises(KeyError, match=r"no\.such-rule"):
         rule("no.such-rule")

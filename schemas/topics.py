@@ -65,10 +65,14 @@ def agent_topic(kind: TopicKind, site_id: str, agent_id: str) -> str:
     return f"{ROOT}/site/{_slug('site id', site_id)}/agent/{_slug('agent id', agent_id)}/{kind}"
 
 
-def agent_filter(site_id: str | None = None) -> str:
-    """Subscription filter for every agent message (of one site, if given)."""
+def agent_filter(site_id: str | None = None, kind: TopicKind | None = None) -> str:
+    """Subscription filter for every agent message (of one site, of one kind,
+    if given). A controller replica takes births and deaths directly (MQTT 5
+    sends no retained message to a shared subscription) and reports and
+    cycles through a shared subscription."""
     site = _slug("site id", site_id) if site_id is not None else "+"
-    return f"{ROOT}/site/{site}/agent/+/+"
+    last = TopicKind(kind).value if kind is not None else "+"
+    return f"{ROOT}/site/{site}/agent/+/{last}"
 
 
 def shared(group: str, topic_filter: str) -> str:

@@ -1,0 +1,137 @@
+"""One camera's SOAP calls: authentication, limits, timeout and retries.
+
+A ``CameraSession`` lives for one ``collect``. It builds cheap per-camera
+service proxies over the process-wide zeep clients, signs each call with a
+fresh WS-Security token dated on the camera's clock, and runs every call
+under: the client-wide semaphore, the small per-camera semaphore (cameras
+choke on parallel requests), one timeout covering the whole exchange, and
+retries with backoff and jitter for connections that drop. Every call here
+is an idempotent read, which is what makes the retry safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from zeep.proxy import AsyncServiceProxy
+
+from agent.onvif.boundary import ConnectionLost, error_info, soap_boundary
+from agent.onvif.wsdl_cache import ServiceDef
+from agent.onvif.wsse import security_header
+from schemas.errors import CameraError
+from schemas.messages import CameraErrorInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How hard we lean on cameras. Seconds for times."""
+
+    timeout: float = 10.0
+    per_camera: int = 2
+    retries: int = 2
+    """Extra attempts after a dropped connection (not after a timeout: a
+    camera that did not answer in time would just cost another timeout)."""
+    backoff: float = 0.1
+    """First retry delay; doubles each time, with up to 100 % jitter."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one call gave: a value, or the error it ended with."""
+
+    value: Any = None
+    error: CameraError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class CameraSession:
+    """Calls to one camera at ``address`` (host:port) for one collect.
+
+    ``clients`` maps ``ServiceDef.key`` to a zeep AsyncClient sharing our
+    transport; ``shared`` is the client-wide semaphore.
+    """
+
+    def __init__(self, address: str, username: str | None, password: str | None, *,
+                 clients: dict[str, Any], shared: asyncio.Semaphore, limits: Limits,
+                 clock: Callable[[], datetime]) -> None:
+        self.address = address
+        self.base_url = f"http://{address}"
+        self.device_url = f"{self.base_url}/onvif/device_service"
+        self._username = username
+        self._password = password
+        self._clients = clients
+        self._shared = shared
+        self._own = asyncio.Semaphore(limits.per_camera)
+        self._limits = limits
+        self._clock = clock
+        self._proxies: dict[tuple[str, str], Any] = {}
+        self.clock_offset = timedelta(0)
+        """Camera clock minus ours, learnt from GetSystemDateAndTime."""
+        self.errors: list[CameraErrorInfo] = []
+
+    def now(self) -> datetime:
+        """Our clock (the injected one), aware UTC."""
+        return self._clock()
+
+    @property
+    def has_credentials(self) -> bool:
+        return self._username is not None
+
+    def note(self, error: CameraError) -> None:
+        """Keep an error for the report."""
+        self.errors.append(error_info(error))
+
+    def _proxy(self, service: ServiceDef, xaddr: str) -> Any:
+        key = (service.key, xaddr)
+        proxy = self._proxies.get(key)
+        if proxy is None:
+            # zeep's AsyncClient.create_service returns a *sync* proxy; build the
+            # async one ourselves from the parsed binding (no WSDL work here).
+            client = self._clients[service.key]
+            binding = client.wsdl.bindings[service.binding_qname]
+            proxy = AsyncServiceProxy(client, binding, address=xaddr)  # type: ignore[no-untyped-call]
+            self._proxies[key] = proxy
+        return proxy
+
+    def _headers(self, auth: bool) -> list[Any] | None:
+        if not auth or self._username is None or self._password is None:
+            return None
+        created = self._clock() + self.clock_offset
+        return [security_header(self._username, self._password, created)]
+
+    async def call(self, service: ServiceDef, xaddr: str, operation: str, *,
+                   auth: bool = True, **params: Any) -> Any:
+        """One SOAP read. Raises a ``CameraError`` kind naming camera and operation."""
+        method = getattr(self._proxy(service, xaddr), operation)
+        attempt = 0
+        while True:
+            try:
+                async with self._own, self._shared:
+                    with soap_boundary(self.address, operation):
+                        async with asyncio.timeout(self._limits.timeout):
+                            return await method(_soapheaders=self._headers(auth), **params)
+            except ConnectionLost:
+                if attempt >= self._limits.retries:
+                    raise
+            delay = self._limits.backoff * (2**attempt)
+            attempt += 1
+            await asyncio.sleep(delay + random.uniform(0, delay))
+
+    async def attempt(self, service: ServiceDef, xaddr: str, operation: str, *,
+                      auth: bool = True, note: bool = True, **params: Any) -> Outcome:
+        """``call`` that returns its error instead of raising it (and, unless
+        ``note`` is False, keeps it for the report)."""
+        try:
+            return Outcome(value=await self.call(service, xaddr, operation, auth=auth, **params))
+        except CameraError as error:
+            if note:
+                self.note(error)
+            return Outcome(error=error)

@@ -1,0 +1,129 @@
+"""``OnvifClient``: audits cameras over ONVIF, many at a time, cheaply.
+
+One client per agent process. It owns one aiohttp session (one connection
+pool) and one zeep client per service WSDL; the WSDLs themselves are parsed
+once per process (``wsdl_cache``). ``collect`` never raises for anything a
+camera does: what went wrong is in ``Collected.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from zeep.client import AsyncClient
+
+from agent.onvif import wsdl_cache
+from agent.onvif.camera import CameraSession, Limits
+from agent.onvif.collect import gather
+from agent.onvif.transport import AiohttpTransport
+from schemas.facts import CameraFacts
+from schemas.messages import CameraErrorInfo
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A camera account. The password never appears in a repr or a log."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """Everything one ``collect`` learnt about one camera."""
+
+    address: str
+    """host:port as given."""
+    reachable: bool
+    facts: CameraFacts | None
+    """None when nothing could be read (unreachable, or auth failed everywhere
+    and the clock could not be read either)."""
+    errors: tuple[CameraErrorInfo, ...]
+
+
+def check_address(address: str) -> None:
+    """``host:port`` (``[v6]:port`` for IPv6), else ValueError naming it."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"camera address {address!r} is not host:port")
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        raise ValueError(f"camera address {address!r}: an IPv6 host needs [brackets]")
+
+
+class OnvifClient:
+    """Use as ``async with OnvifClient() as onvif: await onvif.collect(...)``.
+
+    ``timeout`` (seconds) bounds each SOAP call; ``max_concurrency`` bounds
+    calls in flight across all cameras, ``per_camera`` those to one camera;
+    ``clock`` is "now" in aware UTC (tests inject one).
+    """
+
+    def __init__(self, *, timeout: float = 10.0, max_concurrency: int = 64,
+                 clock: Callable[[], datetime] = utc_now, per_camera: int = 2,
+                 retries: int = 2, backoff: float = 0.1) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
+        if per_camera < 1:
+            raise ValueError(f"per_camera must be >= 1, got {per_camera!r}")
+        if retries < 0 or backoff < 0:
+            raise ValueError(f"retries and backoff must be >= 0, got {retries!r}, {backoff!r}")
+        self._limits = Limits(timeout=timeout, per_camera=per_camera, retries=retries,
+                              backoff=backoff)
+        self._max_concurrency = max_concurrency
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._clients: dict[str, Any] = {}
+        self._shared: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> OnvifClient:
+        documents = await asyncio.to_thread(wsdl_cache.load_all)
+        connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._limits.timeout),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        transport = AiohttpTransport(self._session)
+        settings = wsdl_cache.zeep_settings()
+        self._clients = {
+            key: AsyncClient(doc, transport=transport, settings=settings)  # type: ignore[no-untyped-call]
+            for key, doc in documents.items()
+        }
+        self._shared = asyncio.Semaphore(self._max_concurrency)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+        self._clients = {}
+
+    async def collect(self, address: str, credentials: Credentials | None) -> Collected:
+        """Audit the camera at ``address`` (host:port) with ``credentials``
+        (None: anonymously). Raises only for misuse: a bad address
+        (ValueError) or a client not entered (RuntimeError)."""
+        check_address(address)
+        if self._session is None or self._shared is None:
+            raise RuntimeError("OnvifClient.collect outside 'async with OnvifClient()'")
+        cam = CameraSession(
+            address,
+            credentials.username if credentials else None,
+            credentials.password if credentials else None,
+            clients=self._clients, shared=self._shared, limits=self._limits, clock=self._clock,
+        )
+        gathered = await gather(cam)
+        return Collected(address=address, reachable=gathered.reachable, facts=gathered.facts,
+                         errors=gathered.errors)

@@ -1,0 +1,19 @@
+"""Pure reconcile: declared + observed + now -> the findings that hold.
+
+No sockets, clocks or databases here (an import-linter contract forbids
+them); the controller's store gathers ``SiteObservations`` and persists what
+``reconcile_site`` returns.
+"""
+
+from controller.reconcile.model import AgentState, ReconcileSettings, SiteObservations
+from controller.reconcile.site import reconcile_site
+from controller.reconcile.state import camera_state, is_stale
+
+__all__ = [
+    "AgentState",
+    "ReconcileSettings",
+    "SiteObservations",
+    "camera_state",
+    "is_stale",
+    "reconcile_site",
+]

@@ -1,0 +1,264 @@
+"""Reconcile one site: declared + observed + now -> the findings that hold.
+
+The agent's own findings are never trusted: each latest observation's facts
+are judged again with ``agent.checks`` under the policy given here (which may
+be newer than the agent's), as of the observation's own time (the facts are a
+snapshot of that moment; how old they are is ``camera.unreachable``'s
+business, not a growing recording gap).
+
+On top of the device rules:
+
+- ``inventory.undeclared``: a device that answered and matches nothing
+  declared (foreign cameras are excluded). An undeclared address that the
+  newest full cycle no longer audited, and that has not been seen since, is
+  gone: it raises nothing.
+- ``inventory.missing``: a declared camera that no observation of the newest
+  full cycle (or a later one) matched. Nothing before a first full cycle.
+- ``camera.unreachable``: the camera's latest observation did not answer, or
+  is older than ``stale_after_s``. A stale camera of a site whose agent is
+  offline does not raise it (the agent is the one cause; ``agent.offline``
+  says so once), and a missing camera does not either.
+- ``agent.offline``: the agent said goodbye (its will), or has been silent for
+  more than ``agent_silent_intervals`` of its intervals. The site's last known
+  camera findings are kept: nothing is resolved for want of news.
+
+Cost is O(observations + declared cameras) with one ``SiteIndex`` per site,
+which the caller may build once and pass in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from agent.checks.evaluate import evaluate_for
+from agent.checks.matching import Match, SiteIndex
+from agent.checks.observe import undeclared_finding
+from agent.checks.subject import Subject, require_aware
+from controller.reconcile.model import AgentState, ReconcileSettings, SiteObservations
+from schemas.findings import Finding, make_finding
+from schemas.messages import CameraObservation
+from schemas.policy import DeclaredCamera, Policy, Site
+
+_DEFAULT_SETTINGS = ReconcileSettings()
+
+
+def reconcile_site(
+    policy: Policy,
+    site: Site,
+    observed: SiteObservations,
+    now: datetime,
+    settings: ReconcileSettings = _DEFAULT_SETTINGS,
+    index: SiteIndex | None = None,
+) -> tuple[Finding, ...]:
+    """Every finding that holds for ``site`` at ``now`` (aware UTC); no two
+    share a ``Finding.key``. Raises ValueError for a naive ``now``, or
+    observations or an index of another site."""
+    require_aware(now)
+    if observed.site_id != site.id:
+        raise ValueError(f"observations are of site {observed.site_id!r}, not {site.id!r}")
+    if index is None:
+        index = SiteIndex(site)
+    elif index.site.id != site.id:
+        raise ValueError(f"the index is of site {index.site.id!r}, not {site.id!r}")
+
+    found: list[Finding] = []
+    agent_finding = _agent_offline(site.id, observed.agent, now, settings)
+    stale_before = now - timedelta(seconds=settings.stale_after_s)
+    cycle_at = observed.last_full_cycle_at
+    cycle_addresses = observed.full_cycle_addresses
+    newest: dict[str, tuple[DeclaredCamera, CameraObservation]] = {}
+    seen_in_cycle: set[str] = set()
+
+    for address, observation in observed.cameras.items():
+        in_cycle = cycle_at is None or (
+            address in cycle_addresses or observation.observed_at > cycle_at
+        )
+        match = _match(index, address, observation)
+        if match.kind == "foreign":
+            continue
+        camera = match.camera
+        if camera is None:
+            if not in_cycle:
+                continue
+            subject = Subject(site.id, None, address)
+            if observation.reachable:
+                found.append(undeclared_finding(subject, observation.facts))
+            found += _judge(
+                policy,
+                None,
+                observation,
+                subject,
+                now,
+                stale_before,
+                settings,
+                quiet_stale=agent_finding is not None,
+            )
+            continue
+        if in_cycle:
+            seen_in_cycle.add(camera.id)
+        held = newest.get(camera.id)
+        if held is None or observation.observed_at > held[1].observed_at:
+            newest[camera.id] = (camera, observation)
+
+    for camera_id, (camera, observation) in newest.items():
+        missing = cycle_at is not None and camera_id not in seen_in_cycle
+        subject = Subject(site.id, camera_id, observation.address)
+        found += _judge(
+            policy,
+            camera,
+            observation,
+            subject,
+            now,
+            stale_before,
+            settings,
+            quiet_stale=agent_finding is not None,
+            missing=missing,
+        )
+
+    if cycle_at is not None:
+        for camera in site.cameras:
+            if camera.id not in seen_in_cycle:
+                found.append(_missing(site.id, camera, cycle_at, len(cycle_addresses)))
+    if agent_finding is not None:
+        found.append(agent_finding)
+    return _unique(found)
+
+
+def _match(index: SiteIndex, address: str, observation: CameraObservation) -> Match:
+    """What an observation is of, matched afresh under this policy. A device
+    that did not answer is known only by its address, or by the camera id the
+    agent remembered for it, if this policy still declares that camera."""
+    if observation.facts is not None:
+        return index.match(observation.facts.identity)
+    match = index.match_address(address)
+    if match.kind == "unknown" and observation.camera_id is not None:
+        camera = index.declared(observation.camera_id)
+        if camera is not None:
+            return Match("declared", camera=camera)
+    return match
+
+
+def _judge(
+    policy: Policy,
+    camera: DeclaredCamera | None,
+    observation: CameraObservation,
+    subject: Subject,
+    now: datetime,
+    stale_before: datetime,
+    settings: ReconcileSettings,
+    *,
+    quiet_stale: bool,
+    missing: bool = False,
+) -> list[Finding]:
+    """The device findings of one latest observation, plus unreachable."""
+    found: list[Finding] = []
+    stale = observation.observed_at < stale_before
+    if not missing and (not observation.reachable or (stale and not quiet_stale)):
+        found.append(_unreachable(subject, observation, now, settings, stale=stale))
+    if observation.facts is not None:
+        found += evaluate_for(policy, camera, observation.facts, observation.observed_at, subject)
+    return found
+
+
+def _unreachable(
+    subject: Subject,
+    observation: CameraObservation,
+    now: datetime,
+    settings: ReconcileSettings,
+    *,
+    stale: bool,
+) -> Finding:
+    age_s = (now - observation.observed_at).total_seconds()
+    errors = tuple(f"{e.kind} {e.operation}: {e.message}" for e in observation.errors)
+    if not observation.reachable:
+        why = f" ({errors[0]})" if errors else ""
+        summary = f"the camera at {subject.address} did not answer its latest audit{why}"
+    else:
+        summary = (
+            f"no report of the camera at {subject.address} for {age_s:.0f} s "
+            f"(limit {settings.stale_after_s:g} s)"
+        )
+    return subject.finding(
+        "camera.unreachable",
+        summary,
+        {
+            "last_seen": observation.observed_at.isoformat(),
+            "reachable": observation.reachable,
+            "stale": stale,
+            "age_s": round(age_s, 1),
+            "stale_after_s": settings.stale_after_s,
+            "errors": errors,
+        },
+    )
+
+
+def _missing(site_id: str, camera: DeclaredCamera, cycle_at: datetime, audited: int) -> Finding:
+    identity = camera.identity
+    return make_finding(
+        "inventory.missing",
+        f"{camera.name} ({camera.location}) was not found in the full audit that finished "
+        f"{cycle_at.isoformat(timespec='seconds')}",
+        {
+            "last_full_cycle_at": cycle_at.isoformat(),
+            "addresses_audited": audited,
+            "declared_serial": identity.serial,
+            "declared_mac": identity.mac,
+            "declared_endpoint_reference": identity.endpoint_reference,
+            "declared_address": identity.address,
+        },
+        site_id=site_id,
+        camera_id=camera.id,
+        address=identity.address,
+    )
+
+
+def _agent_offline(
+    site_id: str, agent: AgentState | None, now: datetime, settings: ReconcileSettings
+) -> Finding | None:
+    """``agent.offline`` when the agent left or fell silent; None otherwise
+    (and when the site has no known agent: there is nobody to call offline)."""
+    if agent is None:
+        return None
+    silent_s = (now - agent.last_seen).total_seconds()
+    limit_s = settings.agent_silent_intervals * agent.interval_s
+    if agent.online and silent_s <= limit_s:
+        return None
+    if not agent.online:
+        summary = (
+            f"agent {agent.agent_id!r} is offline (last seen {silent_s:.0f} s ago); "
+            "the site's cameras are not being checked"
+        )
+    else:
+        summary = (
+            f"agent {agent.agent_id!r} has been silent for {silent_s:.0f} s, more than "
+            f"{settings.agent_silent_intervals:g} × its {agent.interval_s:g} s interval; "
+            "the site's cameras are not being checked"
+        )
+    return make_finding(
+        "agent.offline",
+        summary,
+        {
+            "online": agent.online,
+            "session_id": agent.session_id,
+            "last_seen": agent.last_seen.isoformat(),
+            "silent_s": round(silent_s, 1),
+            "interval_s": agent.interval_s,
+            "silent_limit_s": limit_s,
+        },
+        site_id=site_id,
+        agent_id=agent.agent_id,
+    )
+
+
+def _unique(found: list[Finding]) -> tuple[Finding, ...]:
+    """``found`` without a second finding of the same key (the first holds).
+    By construction there is none; this keeps the promise if two subjects'
+    names ever collide (an address spelled like a camera id)."""
+    keys: set[tuple[str, str, str]] = set()
+    unique: list[Finding] = []
+    for finding in found:
+        key = finding.key
+        if key not in keys:
+            keys.add(key)
+            unique.append(finding)
+    return tuple(unique)

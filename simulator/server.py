@@ -42,10 +42,6 @@ from simulator.soap import (
 
 log = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 256 * 1024
-"""ONVIF requests are small; anything larger is refused (HTTP 413)."""
-
-
 @dataclass(frozen=True, slots=True)
 class SimEndpoint:
     """Where one camera is served: ``address`` is ``host:port``."""
@@ -92,7 +88,7 @@ class SimulatedFleet:
 
     async def __aenter__(self) -> SimulatedFleet:
         _ensure_fd_limit(len(self._cameras) + 256)
-        server = web.Server(self._handle, access_log=None, client_max_size=MAX_REQUEST_BYTES)
+        server = web.Server(self._handle, access_log=None)
         runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await runner.setup()
         self._runner = runner
@@ -149,9 +145,9 @@ class SimulatedFleet:
         if request.method != "POST":
             return web.Response(status=405, headers={"Allow": "POST"})
         try:
-            data = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=413, text="request too large")
+            data = await request.read()  # aiohttp refuses bodies over 1 MiB
+        except web.HTTPRequestEntityTooLarge as exc:
+            return web.Response(status=413, text=exc.text)
         try:
             body = self._answer(endpoint, data)
             status = 200

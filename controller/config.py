@@ -1,0 +1,142 @@
+"""The controller's configuration file, strict and complete at load time.
+
+A wrong file is rejected whole by ``load_config`` with ``FILE:LINE: FIELD:
+what is wrong`` (``schemas.errors.ConfigError``); nothing is half-applied.
+Paths in the file (policies, the MQTT password file) are relative to the
+file's own folder; ``load_config`` returns them absolute, and also loads
+every policy so that a bad policy stops the controller before it starts.
+See docs/controller.md for the format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from schemas.base import Model
+from schemas.errors import ConfigError
+from schemas.policy import Policy
+from schemas.policy_file import load_model, load_policy
+
+Host = Annotated[str, StringConstraints(min_length=1, max_length=253)]
+
+
+class DatabaseConfig(Model):
+    url: Annotated[str, StringConstraints(pattern=r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://")]
+    """An async SQLAlchemy URL: ``sqlite+aiosqlite:///FILE`` or
+    ``postgresql+asyncpg://USER@HOST/DB``. A relative SQLite file is relative
+    to the configuration file's folder."""
+
+
+class MqttConfig(Model):
+    host: Host = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "controller-1"
+    """Must differ between replicas: it names the replica's persistent session."""
+    share_group: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = (
+        "camwarden-controllers"
+    )
+    session_expiry_s: int = Field(default=86400, ge=0, le=4_294_967_295)
+    """How long the broker keeps our session (and queues reports) while we are away."""
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    username: str | None = None
+    password_file: str | None = None
+    max_payload_bytes: int = Field(default=1_048_576, ge=1024)
+    """A payload larger than this is quarantined unread."""
+
+
+class ApiConfig(Model):
+    host: Host = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    """0 picks a free port; ``Controller.api_url`` tells which."""
+
+
+class ReconcileConfig(Model):
+    interval_s: float = Field(default=30.0, gt=0)
+    """Every site is reconciled at least this often (silence is also news)."""
+    stale_after_s: float = Field(default=900.0, gt=0)
+    """An observation older than this makes its camera unreachable."""
+    debounce_s: float = Field(default=0.5, ge=0)
+    """After a cycle report or an agent birth/death, wait this long for more
+    before reconciling the site, so a burst costs one reconcile."""
+    agent_silent_intervals: float = Field(default=3.0, gt=0)
+
+
+class ControllerConfig(Model):
+    database: DatabaseConfig
+    mqtt: MqttConfig = MqttConfig()
+    policies: tuple[str, ...] = Field(min_length=1)
+    """Policy files; absolute once ``load_config`` returned."""
+    api: ApiConfig = ApiConfig()
+    reconcile: ReconcileConfig = ReconcileConfig()
+
+    @model_validator(mode="after")
+    def _no_duplicate_policy_files(self) -> ControllerConfig:
+        if len(set(self.policies)) != len(self.policies):
+            raise ValueError("a policy file is listed twice")
+        return self
+
+
+def _absolute(base: Path, value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def _absolute_sqlite(base: Path, url: str) -> str:
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return url
+    rest = url[len(prefix) :]
+    if not rest or rest.startswith((":memory:", "/")):
+        return url
+    return prefix + _absolute(base, rest)
+
+
+def load_config(path: Path) -> ControllerConfig:
+    """Read and validate a controller configuration file.
+
+    Raises ConfigError naming the file, line and field; also when a policy it
+    lists is wrong (PolicyError, naming the policy file), or when two
+    policies declare the same site id."""
+    config = load_model(Path(path), ControllerConfig)
+    base = Path(path).resolve().parent
+    mqtt = config.mqtt
+    if mqtt.password_file is not None:
+        mqtt = mqtt.model_copy(update={"password_file": _absolute(base, mqtt.password_file)})
+    config = config.model_copy(
+        update={
+            "policies": tuple(_absolute(base, p) for p in config.policies),
+            "database": DatabaseConfig(url=_absolute_sqlite(base, config.database.url)),
+            "mqtt": mqtt,
+        }
+    )
+    load_policies(config)
+    return config
+
+
+def load_policies(config: ControllerConfig) -> tuple[Policy, ...]:
+    """Every policy the configuration lists, validated; ConfigError when two
+    of them declare the same site (a site id is the key of everything)."""
+    policies = tuple(load_policy(Path(p)) for p in config.policies)
+    owner: dict[str, str] = {}
+    for policy in policies:
+        for site in policy.sites:
+            if site.id in owner:
+                raise ConfigError(
+                    f"site id {site.id!r} is declared by both policy {owner[site.id]!r} "
+                    f"and policy {policy.policy_id!r}; site ids must be unique"
+                )
+            owner[site.id] = policy.policy_id
+    return policies
+
+
+def read_password(config: MqttConfig) -> str | None:
+    """The MQTT password from ``password_file`` (first line), or None."""
+    if config.password_file is None:
+        return None
+    try:
+        return Path(config.password_file).read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, IndexError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config.password_file}: cannot read the MQTT password: {exc}") from None

@@ -1,0 +1,127 @@
+"""From raw MQTT messages to a batch the store can write in one transaction.
+
+Pure: no broker, no database, no clock (``received_at`` comes with each
+message). Everything that can be wrong with a payload is decided here: too
+large, not JSON, not the schema, an agent speaking for another site. Those
+become ``Rejected`` entries for the quarantine, never exceptions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from schemas.errors import MessageError
+from schemas.messages import AgentBirth, AgentDeath, CameraObservation, CameraReport, CycleReport
+from schemas.topics import decode
+
+QUARANTINE_KEEP_BYTES = 65_536
+"""At most this much of a rejected payload is kept (its full size is recorded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One PUBLISH as paho handed it over. ``generation`` counts the
+    connection it arrived on: a message is acked only on that connection."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received_at: datetime
+    retain: bool = False
+    """Set when the broker replays a retained message on subscription."""
+    generation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    topic: str
+    reason: str
+    payload: bytes
+    size: int
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent:
+    message: AgentBirth | AgentDeath
+    retained: bool
+    """A retained birth is old state replayed by the broker, not news."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """Valid messages in arrival order, by kind, and the rejected ones."""
+
+    reports: list[CameraReport] = field(default_factory=list)
+    cycles: list[CycleReport] = field(default_factory=list)
+    agent_events: list[AgentEvent] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.reports) + len(self.cycles) + len(self.agent_events) + len(self.rejected)
+
+
+def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
+    """Validate each message (``schemas.topics.decode``) and sort it by kind."""
+    batch = Batch()
+    for raw in messages:
+        reason: str | None = None
+        if len(raw.payload) > max_payload_bytes:
+            reason = f"payload of {len(raw.payload)} bytes exceeds the limit of {max_payload_bytes}"
+        else:
+            try:
+                _, message = decode(raw.topic, raw.payload)
+            except MessageError as exc:
+                reason = str(exc)
+            else:
+                if isinstance(message, CameraReport):
+                    batch.reports.append(message)
+                elif isinstance(message, CycleReport):
+                    batch.cycles.append(message)
+                else:
+                    batch.agent_events.append(AgentEvent(message, raw.retain))
+        if reason is not None:
+            batch.rejected.append(
+                Rejected(
+                    topic=raw.topic,
+                    reason=reason,
+                    payload=raw.payload[:QUARANTINE_KEEP_BYTES],
+                    size=len(raw.payload),
+                    received_at=raw.received_at,
+                )
+            )
+    return batch
+
+
+def change_signature(observation: CameraObservation) -> str:
+    """A hash of what an observation says about the device, leaving out what
+    moves on every audit of an unchanged device (the audit time, the clock
+    readings but not their offset, the ends of continuous footage, wording of
+    summaries and error messages). Equal signatures: nothing worth a history
+    row."""
+    data: dict[str, Any] = observation.model_dump(mode="json", exclude={"observed_at"})
+    facts = data.get("facts")
+    if facts:
+        clock = facts.get("clock")
+        if clock and observation.facts is not None and observation.facts.clock is not None:
+            facts["clock"] = {
+                "offset_s": round(observation.facts.clock.offset_seconds),
+                "ntp": clock["ntp"],
+                "ntp_servers": clock["ntp_servers"],
+            }
+        recording = facts.get("recording")
+        if recording:
+            recording.pop("data_from", None)
+            recording.pop("data_until", None)
+            for item in recording.get("recordings", ()):
+                item.pop("data_from", None)
+                item.pop("data_until", None)
+    data["findings"] = sorted(f["rule"] for f in data["findings"])
+    data["errors"] = sorted((e["kind"], e["operation"]) for e in data["errors"])
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,156 @@
+"""The controller's database: the only place that speaks SQL.
+
+``Store`` owns the engine and gives the rest of the controller a handful of
+async operations, each one transaction. SQLite (WAL) and PostgreSQL behave
+the same; the tests run every operation on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from controller.intake import Batch
+from controller.store.dialect import upsert
+from controller.store.engine import migrate, open_engine
+from controller.store.queries import (
+    FindingEventRow,
+    FindingFilter,
+    QuarantineRow,
+    finding_history,
+    list_findings,
+    list_quarantine,
+)
+from controller.store.sites import (
+    FindingChange,
+    FindingRow,
+    SiteRecord,
+    apply_findings,
+    load_sites,
+)
+from controller.store.tables import policies, quarantine
+from controller.store.writes import BatchEffects, write_batch
+from schemas.errors import StoreError
+from schemas.findings import Finding
+from schemas.policy import Policy
+
+__all__ = [
+    "BatchEffects",
+    "FindingChange",
+    "FindingEventRow",
+    "FindingFilter",
+    "FindingRow",
+    "QuarantineRow",
+    "SiteRecord",
+    "Store",
+]
+
+
+class Store:
+    """``await Store.open(url)``; ``await store.close()`` at the end.
+    Every method raises StoreError when the database refuses."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
+        engine = open_engine(url)
+        store = cls(engine)
+        if migrate_schema:
+            async with store._errors("migrate the schema"):
+                await migrate(engine)
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def _errors(self, doing: str) -> AsyncIterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"{self.engine.url.render_as_string()}: cannot {doing}: {exc}"
+            ) from exc
+
+    @asynccontextmanager
+    async def _transaction(self, doing: str) -> AsyncIterator[AsyncConnection]:
+        async with self._errors(doing), self.engine.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def _reading(self, doing: str) -> AsyncIterator[AsyncConnection]:
+        async with self._errors(doing), self.engine.connect() as connection:
+            yield connection
+
+    async def save_policies(self, loaded: Sequence[Policy], now: datetime) -> None:
+        """Record the policies in force (the newest load of each id wins)."""
+        async with self._transaction("save policies") as connection:
+            statement = upsert(connection, policies)
+            statement = statement.on_conflict_do_update(
+                index_elements=["policy_id"],
+                set_={
+                    "version": statement.excluded.version,
+                    "body": statement.excluded.body,
+                    "loaded_at": statement.excluded.loaded_at,
+                },
+            )
+            await connection.execute(
+                statement,
+                [
+                    {
+                        "policy_id": p.policy_id,
+                        "version": p.version,
+                        "body": p.model_dump_json(),
+                        "loaded_at": now,
+                    }
+                    for p in loaded
+                ],
+            )
+
+    async def write_batch(self, batch: Batch, now: datetime) -> BatchEffects:
+        """Write one ingest batch in one transaction (committed on return)."""
+        async with self._transaction("write an ingest batch") as connection:
+            return await write_batch(connection, batch, now)
+
+    async def load_sites(self, site_ids: list[str]) -> dict[str, SiteRecord]:
+        async with self._reading("read sites") as connection:
+            return await load_sites(connection, site_ids)
+
+    async def apply_findings(
+        self, record: SiteRecord, verdict: tuple[Finding, ...], now: datetime
+    ) -> list[FindingChange]:
+        async with self._transaction(f"store findings of site {record.site_id}") as connection:
+            return await apply_findings(connection, record, verdict, now)
+
+    async def list_findings(
+        self, where: FindingFilter, offset: int, limit: int
+    ) -> tuple[list[FindingRow], int]:
+        async with self._reading("list findings") as connection:
+            return await list_findings(connection, where, offset, limit)
+
+    async def finding_history(self, finding_id: int) -> list[FindingEventRow]:
+        async with self._reading("read a finding's history") as connection:
+            return await finding_history(connection, finding_id)
+
+    async def quarantine(self, limit: int = 1000) -> list[QuarantineRow]:
+        async with self._reading("read the quarantine") as connection:
+            return await list_quarantine(connection, limit)
+
+    async def quarantine_count(self) -> int:
+        async with self._reading("count the quarantine") as connection:
+            return int(await connection.scalar(select(func.count()).select_from(quarantine)) or 0)
+
+    async def count(self, table_name: str) -> int:
+        """Rows in one of the controller's tables (for checks and tests)."""
+        from controller.store.tables import metadata
+
+        table = metadata.tables[table_name]
+        async with self._reading(f"count {table_name}") as connection:
+            return int(await connection.scalar(select(func.count()).select_from(table)) or 0)

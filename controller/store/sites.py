@@ -1,0 +1,274 @@
+"""What reconcile reads about sites, and how its verdict is written back.
+
+``load_sites`` reads everything reconcile needs for a set of sites in a few
+bulk queries. ``apply_findings`` diffs reconcile's findings for one site
+against the stored ones: a new key is opened, a key that is gone is
+resolved, a resolved key that comes back is reopened; each change gets a
+``finding_events`` row and is returned for logging.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from controller.store.dialect import upsert
+from controller.store.tables import (
+    LIVE_WHERE,
+    agents,
+    cycles,
+    finding_events,
+    findings,
+    observations,
+)
+from schemas.findings import Finding
+from schemas.messages import CameraObservation
+
+_SITE_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    agent_id: str
+    site_id: str
+    session_id: str
+    online: bool
+    last_seen: datetime
+    interval_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    id: int
+    site_id: str
+    subject: str
+    rule: str
+    severity: str
+    state: str
+    summary: str
+    evidence_json: str
+    camera_id: str | None
+    address: str | None
+    agent_id: str | None
+    first_seen: datetime
+    last_seen: datetime
+    resolved_at: datetime | None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.site_id, self.subject, self.rule)
+
+
+@dataclass(slots=True)
+class SiteRecord:
+    """The stored truth about one site, as reconcile reads it."""
+
+    site_id: str
+    cameras: dict[str, CameraObservation] = field(default_factory=dict)
+    last_full_cycle_at: datetime | None = None
+    full_cycle_addresses: frozenset[str] = frozenset()
+    agents: list[AgentRow] = field(default_factory=list)
+    findings: list[FindingRow] = field(default_factory=list)
+    """Live and resolved findings of the site."""
+
+    def agent(self) -> AgentRow | None:
+        """The site's agent: the online one seen last, else the one seen last."""
+        if not self.agents:
+            return None
+        return max(self.agents, key=lambda a: (a.online, a.last_seen))
+
+
+FindingEvent = Literal["opened", "resolved", "reopened"]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingChange:
+    event: FindingEvent
+    finding_id: int
+    key: tuple[str, str, str]
+    severity: str
+    summary: str
+
+
+def finding_row(row: object) -> FindingRow:
+    return FindingRow(**{name: getattr(row, name) for name in _FINDING_COLUMNS})
+
+
+_FINDING_COLUMNS = (
+    "id",
+    "site_id",
+    "subject",
+    "rule",
+    "severity",
+    "state",
+    "summary",
+    "evidence_json",
+    "camera_id",
+    "address",
+    "agent_id",
+    "first_seen",
+    "last_seen",
+    "resolved_at",
+)
+FINDING_SELECT = [
+    findings.c[name] if name != "evidence_json" else findings.c.evidence.label("evidence_json")
+    for name in _FINDING_COLUMNS
+]
+
+
+async def load_sites(connection: AsyncConnection, site_ids: list[str]) -> dict[str, SiteRecord]:
+    records = {site_id: SiteRecord(site_id) for site_id in site_ids}
+    for start in range(0, len(site_ids), _SITE_CHUNK):
+        chunk = site_ids[start : start + _SITE_CHUNK]
+        rows = await connection.execute(
+            select(observations.c.site_id, observations.c.address, observations.c.body).where(
+                observations.c.site_id.in_(chunk)
+            )
+        )
+        for site_id, address, body in rows:
+            records[site_id].cameras[address] = CameraObservation.model_validate_json(body)
+        rows = await connection.execute(
+            select(cycles.c.site_id, cycles.c.finished_at, cycles.c.addresses).where(
+                cycles.c.site_id.in_(chunk)
+            )
+        )
+        for site_id, finished_at, addresses in rows:
+            records[site_id].last_full_cycle_at = finished_at
+            records[site_id].full_cycle_addresses = frozenset(json.loads(addresses))
+        rows = await connection.execute(
+            select(
+                agents.c.agent_id,
+                agents.c.site_id,
+                agents.c.session_id,
+                agents.c.online,
+                agents.c.last_seen,
+                agents.c.interval_s,
+            ).where(agents.c.site_id.in_(chunk))
+        )
+        for row in rows:
+            if row.site_id in records:
+                records[row.site_id].agents.append(AgentRow(*row))
+        rows = await connection.execute(
+            select(*FINDING_SELECT).where(findings.c.site_id.in_(chunk))
+        )
+        for row in rows:
+            records[row.site_id].findings.append(finding_row(row))
+    return records
+
+
+async def apply_findings(
+    connection: AsyncConnection,
+    record: SiteRecord,
+    verdict: tuple[Finding, ...],
+    now: datetime,
+) -> list[FindingChange]:
+    """Make the stored findings of ``record``'s site equal ``verdict``."""
+    live = {row.key: row for row in record.findings if row.state != "resolved"}
+    resolved: dict[tuple[str, str, str], FindingRow] = {}
+    for row in record.findings:
+        if row.state == "resolved" and (row.key not in resolved or row.id > resolved[row.key].id):
+            resolved[row.key] = row
+    changes: list[FindingChange] = []
+    refresh: list[dict[str, object]] = []
+    reopen: list[dict[str, object]] = []
+    fresh: list[dict[str, object]] = []
+    wanted: set[tuple[str, str, str]] = set()
+    for finding in verdict:
+        key = (record.site_id, finding.key[1], finding.rule)
+        wanted.add(key)
+        values = {
+            "b_severity": finding.severity,
+            "b_summary": finding.summary,
+            "b_evidence": json.dumps(finding.evidence),
+            "b_seen": now,
+        }
+        if key in live:
+            refresh.append({"b_id": live[key].id, **values})
+        elif key in resolved:
+            row = resolved[key]
+            reopen.append({"b_id": row.id, **values})
+            changes.append(
+                FindingChange("reopened", row.id, key, finding.severity, finding.summary)
+            )
+        else:
+            fresh.append(_new_row(key, finding, now))
+    gone = [row for key, row in live.items() if key not in wanted]
+    for row in gone:
+        changes.append(FindingChange("resolved", row.id, row.key, row.severity, row.summary))
+    if refresh:
+        await connection.execute(_update_statement(), refresh)
+    if reopen:
+        await connection.execute(_update_statement().values(state="open", resolved_at=None), reopen)
+    if gone:
+        await connection.execute(
+            update(findings)
+            .where(findings.c.id == bindparam("b_id"))
+            .values(state="resolved", resolved_at=now),
+            [{"b_id": row.id} for row in gone],
+        )
+    if fresh:
+        statement = (
+            upsert(connection, findings)
+            .on_conflict_do_nothing(
+                index_elements=["site_id", "subject", "rule"], index_where=LIVE_WHERE
+            )
+            .returning(findings.c.id, findings.c.subject, findings.c.rule)
+        )
+        result = await connection.execute(statement, fresh)
+        summaries = {(r["subject"], r["rule"]): r for r in fresh}
+        for finding_id, subject, rule in result:
+            row = summaries[(subject, rule)]
+            changes.append(
+                FindingChange(
+                    "opened",
+                    finding_id,
+                    (record.site_id, subject, rule),
+                    str(row["severity"]),
+                    str(row["summary"]),
+                )
+            )
+    if changes:
+        await connection.execute(
+            finding_events.insert(),
+            [
+                {"finding_id": c.finding_id, "event": c.event, "at": now, "summary": c.summary}
+                for c in changes
+            ],
+        )
+    return changes
+
+
+def _update_statement():  # type: ignore[no-untyped-def]
+    return (
+        update(findings)
+        .where(findings.c.id == bindparam("b_id"))
+        .values(
+            severity=bindparam("b_severity"),
+            summary=bindparam("b_summary"),
+            evidence=bindparam("b_evidence"),
+            last_seen=bindparam("b_seen"),
+        )
+    )
+
+
+def _new_row(key: tuple[str, str, str], finding: Finding, now: datetime) -> dict[str, object]:
+    return {
+        "site_id": key[0],
+        "subject": key[1],
+        "rule": key[2],
+        "severity": finding.severity,
+        "state": "open",
+        "summary": finding.summary,
+        "evidence": json.dumps(finding.evidence),
+        "camera_id": finding.camera_id,
+        "address": finding.address,
+        "agent_id": finding.agent_id,
+        "first_seen": now,
+        "last_seen": now,
+        "resolved_at": None,
+    }

@@ -1,0 +1,39 @@
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+``UtcDateTime``: aware UTC datetimes in, aware UTC datetimes out (SQLite
+keeps no zone, so it would hand back naive values). ``JSON_DOC``: a JSON
+column (JSONB on PostgreSQL) whose Python value is the JSON *text*: the
+engine is opened with a pass-through serializer (see ``engine.open_engine``)
+so that pydantic's fast ``model_dump_json``/``model_validate_json`` do the
+work and nothing is parsed twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+JSON_DOC = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; times are UTC-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,320 @@
+"""Writing one ingest batch in one transaction, with each engine's fast
+path: multi-row INSERT ... ON CONFLICT (executemany), never row-by-row ORM.
+
+Idempotent: a report id already stored changes nothing; an observation
+older than the stored one never overwrites it; a cycle older than the
+stored one is ignored. Agent births and deaths follow the session rules in
+``_agent_event``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from controller.intake import Batch, change_signature
+from controller.store.dialect import upsert
+from controller.store.tables import (
+    agents,
+    cycles,
+    ingested_reports,
+    observation_changes,
+    observations,
+    quarantine,
+)
+from schemas.messages import AgentBirth, AgentDeath, CameraReport, CycleReport
+
+_KEY_CHUNK = 400
+"""Composite keys per ``IN`` (well under SQLite's bound-parameter limit)."""
+
+
+@dataclass(slots=True)
+class BatchEffects:
+    """What a committed batch changed, for the reconcile scheduler."""
+
+    new_reports: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    cycled_sites: set[str] = field(default_factory=set)
+    agent_sites: set[str] = field(default_factory=set)
+
+
+async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) -> BatchEffects:
+    """Write ``batch`` on ``connection`` (the caller owns the transaction).
+    ``now`` is when the batch was received (a death carries no time)."""
+    effects = BatchEffects(quarantined=len(batch.rejected))
+    if batch.rejected:
+        await connection.execute(
+            quarantine.insert(),
+            [
+                {
+                    "received_at": r.received_at,
+                    "topic": r.topic,
+                    "reason": r.reason,
+                    "size": r.size,
+                    "payload": r.payload,
+                }
+                for r in batch.rejected
+            ],
+        )
+    fresh = await _claim_report_ids(connection, batch, effects)
+    reports = [r for r in batch.reports if r.report_id in fresh]
+    new_cycles = [c for c in batch.cycles if c.report_id in fresh]
+    await _write_observations(connection, reports)
+    await _write_cycles(connection, new_cycles)
+    await _touch_agents(connection, reports, new_cycles)
+    effects.cycled_sites.update(c.site_id for c in new_cycles)
+    for event in batch.agent_events:
+        await _agent_event(connection, event.message, now, retained=event.retained)
+        effects.agent_sites.add(event.message.site_id)
+    return effects
+
+
+async def _claim_report_ids(
+    connection: AsyncConnection, batch: Batch, effects: BatchEffects
+) -> set[str]:
+    """Insert every report id; the ones actually inserted are new."""
+    rows: dict[str, dict[str, object]] = {}
+    for message in (*batch.reports, *batch.cycles):
+        rows.setdefault(
+            message.report_id,
+            {
+                "report_id": message.report_id,
+                "kind": message.kind,
+                "site_id": message.site_id,
+                "received_at": _message_time(message),
+            },
+        )
+    if not rows:
+        return set()
+    statement = (
+        upsert(connection, ingested_reports)
+        .on_conflict_do_nothing(index_elements=["report_id"])
+        .returning(ingested_reports.c.report_id)
+    )
+    result = await connection.execute(statement, list(rows.values()))
+    fresh = set(result.scalars().all())
+    effects.new_reports = len(fresh)
+    effects.duplicates = len(batch.reports) + len(batch.cycles) - len(fresh)
+    return fresh
+
+
+def _message_time(message: CameraReport | CycleReport) -> datetime:
+    if isinstance(message, CameraReport):
+        return message.observation.observed_at
+    return message.finished_at
+
+
+async def _write_observations(connection: AsyncConnection, reports: list[CameraReport]) -> None:
+    if not reports:
+        return
+    by_key: dict[tuple[str, str], list[CameraReport]] = defaultdict(list)
+    for report in reports:
+        by_key[(report.site_id, report.observation.address)].append(report)
+    stored = await _stored_signatures(connection, list(by_key))
+    latest: list[dict[str, object]] = []
+    changes: list[dict[str, object]] = []
+    for (site_id, address), group in by_key.items():
+        group.sort(key=lambda r: r.observation.observed_at)
+        previous = stored.get((site_id, address))
+        last_signature = previous[0] if previous else None
+        newest: dict[str, object] | None = None
+        for report in group:
+            observation = report.observation
+            if previous is not None and observation.observed_at <= previous[1]:
+                continue  # older than what is stored: history was already told
+            signature = change_signature(observation)
+            body = observation.model_dump_json()
+            if signature != last_signature:
+                changes.append(
+                    {
+                        "site_id": site_id,
+                        "address": address,
+                        "report_id": report.report_id,
+                        "observed_at": observation.observed_at,
+                        "body": body,
+                    }
+                )
+                last_signature = signature
+            newest = {
+                "site_id": site_id,
+                "address": address,
+                "camera_id": observation.camera_id,
+                "agent_id": report.agent_id,
+                "report_id": report.report_id,
+                "observed_at": observation.observed_at,
+                "reachable": observation.reachable,
+                "facts_hash": signature,
+                "body": body,
+            }
+        if newest is not None:
+            latest.append(newest)
+    if changes:
+        await connection.execute(observation_changes.insert(), changes)
+    if latest:
+        statement = upsert(connection, observations)
+        columns = (
+            "camera_id",
+            "agent_id",
+            "report_id",
+            "observed_at",
+            "reachable",
+            "facts_hash",
+            "body",
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["site_id", "address"],
+            set_={name: statement.excluded[name] for name in columns},
+            where=observations.c.observed_at < statement.excluded.observed_at,
+        )
+        await connection.execute(statement, latest)
+
+
+async def _stored_signatures(
+    connection: AsyncConnection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, datetime]]:
+    found: dict[tuple[str, str], tuple[str, datetime]] = {}
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[start : start + _KEY_CHUNK]
+        result = await connection.execute(
+            select(
+                observations.c.site_id,
+                observations.c.address,
+                observations.c.facts_hash,
+                observations.c.observed_at,
+            ).where(tuple_(observations.c.site_id, observations.c.address).in_(chunk))
+        )
+        for site_id, address, signature, observed_at in result:
+            found[(site_id, address)] = (signature, observed_at)
+    return found
+
+
+async def _write_cycles(connection: AsyncConnection, new_cycles: list[CycleReport]) -> None:
+    newest: dict[str, CycleReport] = {}
+    for cycle in new_cycles:
+        known = newest.get(cycle.site_id)
+        if known is None or cycle.finished_at > known.finished_at:
+            newest[cycle.site_id] = cycle
+    if not newest:
+        return
+    statement = upsert(connection, cycles)
+    statement = statement.on_conflict_do_update(
+        index_elements=["site_id"],
+        set_={
+            name: statement.excluded[name]
+            for name in ("cycle_id", "agent_id", "finished_at", "addresses")
+        },
+        where=cycles.c.finished_at < statement.excluded.finished_at,
+    )
+    await connection.execute(
+        statement,
+        [
+            {
+                "site_id": c.site_id,
+                "cycle_id": c.cycle_id,
+                "agent_id": c.agent_id,
+                "finished_at": c.finished_at,
+                "addresses": _json_list(c.addresses),
+            }
+            for c in newest.values()
+        ],
+    )
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values))
+
+
+async def _touch_agents(
+    connection: AsyncConnection, reports: list[CameraReport], new_cycles: list[CycleReport]
+) -> None:
+    """An agent that reports is alive: move its last_seen forward."""
+    seen: dict[str, datetime] = {}
+    for message in (*reports, *new_cycles):
+        when = _message_time(message)
+        if message.agent_id not in seen or when > seen[message.agent_id]:
+            seen[message.agent_id] = when
+    if not seen:
+        return
+    statement = (
+        update(agents)
+        .where(agents.c.agent_id == bindparam("b_agent"))
+        .where(agents.c.last_seen < bindparam("b_seen"))
+        .values(last_seen=bindparam("b_seen"))
+    )
+    await connection.execute(
+        statement, [{"b_agent": agent, "b_seen": when} for agent, when in seen.items()]
+    )
+
+
+async def _agent_event(
+    connection: AsyncConnection, event: AgentBirth | AgentDeath, now: datetime, *, retained: bool
+) -> None:
+    """Births and deaths, with the session rules that keep a stale message
+    from undoing a newer truth:
+
+    - a death marks the agent offline only if it names the current session
+      (a will left by an older session never kills a newer one);
+    - a birth of a new session (started later) replaces the old one and
+      marks the agent online; a live birth of the current session (the agent
+      reconnected) marks it online again; a *retained* birth of the current
+      session is old news replayed by the broker and changes nothing, so an
+      agent that died stays dead across a controller restart.
+    """
+    if isinstance(event, AgentDeath):
+        statement = upsert(connection, agents).values(
+            agent_id=event.agent_id,
+            site_id=event.site_id,
+            session_id=event.session_id,
+            online=False,
+            started_at=None,
+            last_seen=now,
+            interval_s=None,
+            birth=None,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["agent_id"],
+            set_={"online": False},
+            where=agents.c.session_id == statement.excluded.session_id,
+        )
+        await connection.execute(statement)
+        return
+    statement = upsert(connection, agents).values(
+        agent_id=event.agent_id,
+        site_id=event.site_id,
+        session_id=event.session_id,
+        online=True,
+        started_at=event.started_at,
+        last_seen=event.started_at,
+        interval_s=event.interval_s,
+        birth=event.model_dump_json(),
+    )
+    excluded = statement.excluded
+    newer_session = (agents.c.session_id != excluded.session_id) & (
+        agents.c.started_at.is_(None) | (agents.c.started_at <= excluded.started_at)
+    )
+    condition = (
+        newer_session if retained else newer_session | (agents.c.session_id == excluded.session_id)
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["agent_id"],
+        set_={
+            "site_id": excluded.site_id,
+            "session_id": excluded.session_id,
+            "online": True,
+            "started_at": excluded.started_at,
+            "last_seen": case(
+                (agents.c.last_seen > excluded.last_seen, agents.c.last_seen),
+                else_=excluded.last_seen,
+            ),
+            "interval_s": excluded.interval_s,
+            "birth": excluded.birth,
+        },
+        where=condition,
+    )
+    await connection.execute(statement)

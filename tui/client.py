@@ -1,0 +1,254 @@
+"""The console's only way to the controller: its HTTP API, typed.
+
+Every answer is parsed with the models of ``schemas.api`` (strict, closed), so
+a controller that drifts from the contract is reported as a bad answer rather
+than shown half-right. Whatever goes wrong on the way (refused, timed out, an
+HTTP error, JSON that is not the model) is raised as one ``ControllerError``:
+the console acts the same on all of them (show the last good data, say so,
+retry).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import TypeVar
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+from pydantic import BaseModel, ValidationError
+
+from schemas.api import CameraDetail, CameraView, FindingView, FleetView, Page, SiteView
+from schemas.errors import CamwardenError, ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+DEFAULT_PAGE = 200
+"""Rows asked for per page when the console walks a whole list."""
+
+MAX_ROWS = 10_000
+"""The most rows one list screen loads: beyond it a table stops being readable."""
+
+
+class ControllerError(CamwardenError):
+    """The controller could not be reached, or answered something that is not
+    the API contract.
+
+    ``url`` is the controller's base URL, ``path`` the route asked for,
+    ``status`` the HTTP status when the controller answered at all (None when
+    unreachable). ``unreachable`` tells the two apart for the status line.
+    """
+
+    def __init__(self, message: str, *, url: str, path: str = "", status: int | None = None):
+        self.url = url
+        self.path = path
+        self.status = status
+        super().__init__(message)
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status is None
+
+
+def check_base_url(url: str) -> str:
+    """``url`` without a trailing slash; ConfigError naming the problem when it
+    is not an http(s) URL with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"--api {url!r}: expected an http:// or https:// URL with a host, "
+            "e.g. http://127.0.0.1:8080"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"--api {url!r}: the API URL takes no query or fragment")
+    return url.rstrip("/")
+
+
+class ApiClient:
+    """Typed access to the routes of ``schemas.api``; one aiohttp session.
+
+    Use as ``async with ApiClient(url) as api:`` or call ``close()``. The
+    session is opened on first use, inside the running loop, by
+    ``session_factory`` (default: a plain ``aiohttp.ClientSession``): the
+    transport seam, e.g. a connector with its own resolver. ``timeout`` is
+    seconds for a whole request.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        session_factory: Callable[[], aiohttp.ClientSession] | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ConfigError(f"API timeout must be positive seconds, got {timeout!r}")
+        self.base_url = check_base_url(base_url)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session_factory = session_factory or aiohttp.ClientSession
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ApiClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+
+    # --- routes -----------------------------------------------------------
+
+    async def health(self) -> bool:
+        """True when the controller answers its health route with status ok."""
+        body = await self._get("/api/v1/health", {})
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            return False
+        return isinstance(answer, dict) and answer.get("status") == "ok"
+
+    async def fleet(self) -> FleetView:
+        return _parse(FleetView, await self._get("/api/v1/fleet", {}), self.base_url, "fleet")
+
+    async def sites(self, offset: int = 0, limit: int = DEFAULT_PAGE) -> Page[SiteView]:
+        query = _paging(offset, limit)
+        body = await self._get("/api/v1/sites", query)
+        return _parse(Page[SiteView], body, self.base_url, "/api/v1/sites")
+
+    async def site(self, site_id: str) -> SiteView:
+        path = f"/api/v1/sites/{_segment(site_id)}"
+        return _parse(SiteView, await self._get(path, {}), self.base_url, path)
+
+    async def cameras(
+        self,
+        site_id: str,
+        state: str | None = None,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE,
+    ) -> Page[CameraView]:
+        path = f"/api/v1/sites/{_segment(site_id)}/cameras"
+        query = _paging(offset, limit) | _present(state=state)
+        return _parse(Page[CameraView], await self._get(path, query), self.base_url, path)
+
+    async def camera(self, site_id: str, camera_key: str) -> CameraDetail:
+        path = f"/api/v1/cameras/{_segment(site_id)}/{_segment(camera_key)}"
+        return _parse(CameraDetail, await self._get(path, {}), self.base_url, path)
+
+    async def findings(
+        self,
+        site: str | None = None,
+        camera: str | None = None,
+        rule: str | None = None,
+        severity: str | None = None,
+        state: str | None = None,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE,
+    ) -> Page[FindingView]:
+        query = _paging(offset, limit) | _present(
+            site=site, camera=camera, rule=rule, severity=severity, state=state
+        )
+        body = await self._get("/api/v1/findings", query)
+        return _parse(Page[FindingView], body, self.base_url, "/api/v1/findings")
+
+    # --- whole lists ------------------------------------------------------
+
+    async def all_sites(self) -> tuple[SiteView, ...]:
+        """Every site, page by page (at most ``MAX_ROWS``)."""
+        return await _walk(lambda offset: self.sites(offset=offset))
+
+    async def all_cameras(self, site_id: str) -> tuple[CameraView, ...]:
+        """Every camera of a site, page by page (at most ``MAX_ROWS``)."""
+        return await _walk(lambda offset: self.cameras(site_id, offset=offset))
+
+    # --- transport --------------------------------------------------------
+
+    async def _get(self, path: str, query: Mapping[str, str]) -> bytes:
+        if self._session is None:
+            self._session = self._session_factory()
+        url = self.base_url + path
+        try:
+            async with self._session.get(url, params=dict(query), timeout=self._timeout) as reply:
+                body = await reply.read()
+                if reply.status != 200:
+                    raise ControllerError(
+                        f"controller at {self.base_url} answered HTTP {reply.status} for "
+                        f"{path}: {_excerpt(body)}",
+                        url=self.base_url,
+                        path=path,
+                        status=reply.status,
+                    )
+                return body
+        except TimeoutError as exc:  # before OSError: TimeoutError is one
+            raise ControllerError(
+                f"controller unreachable at {self.base_url}: no answer within "
+                f"{self._timeout.total:g} s",
+                url=self.base_url,
+                path=path,
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise ControllerError(
+                f"controller unreachable at {self.base_url}: {exc or type(exc).__name__}",
+                url=self.base_url,
+                path=path,
+            ) from exc
+
+def _parse(model: type[M], body: bytes, base_url: str, path: str) -> M:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(document)"
+        raise ControllerError(
+            f"controller at {base_url} sent a bad answer for {path}: {where}: {first['msg']} "
+            f"({exc.error_count()} error(s))",
+            url=base_url,
+            path=path,
+            status=200,
+        ) from exc
+
+
+async def _walk(fetch: Callable[[int], Awaitable[Page[T]]]) -> tuple[T, ...]:
+    items: list[T] = []
+    offset = 0
+    while len(items) < MAX_ROWS:
+        page = await fetch(offset)
+        items.extend(page.items)
+        offset += len(page.items)
+        if not page.items or offset >= page.total:
+            break
+    return tuple(items[:MAX_ROWS])
+
+
+def _paging(offset: int, limit: int) -> dict[str, str]:
+    if offset < 0:
+        raise ValueError(f"offset must be >= 0, got {offset}")
+    if limit < 1:
+        raise ValueError(f"limit must be >= 1, got {limit}")
+    return {"offset": str(offset), "limit": str(limit)}
+
+
+def _present(**values: str | None) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _segment(value: str) -> str:
+    """One path segment, escaped so that ids and host:port keys stay one segment."""
+    if not value:
+        raise ValueError("an empty id cannot name a site or camera")
+    return quote(value, safe="")
+
+
+def _excerpt(body: bytes, limit: int = 200) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    return text if len(text) <= limit else text[:limit] + "…"
+

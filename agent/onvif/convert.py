@@ -182,11 +182,25 @@ CAPABILITY_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _any_child_xaddr(parent: Any, name: str) -> Any:
+    """The XAddr of a capability zeep left as a raw element: CapabilitiesExtension
+    opens with ``xs:any``, which swallows Recording and Search whole."""
+    for element in as_list(pick(parent, "_value_1")):
+        tag = getattr(element, "tag", None)
+        if isinstance(tag, str) and tag.rsplit("}", 1)[-1] == name:
+            found = element.find("{*}XAddr")
+            return None if found is None else found.text
+    return None
+
+
 def xaddrs_from_capabilities(capabilities: Any, base_url: str) -> dict[str, str]:
     """GetCapabilities (the pre-GetServices way) -> {namespace: fixed XAddr}."""
     found: dict[str, str] = {}
     for namespace, path in CAPABILITY_PATHS.items():
-        xaddr = fix_xaddr(pick(capabilities, *path), base_url)
+        raw = pick(capabilities, *path)
+        if raw is None and path[0] == "Extension":
+            raw = _any_child_xaddr(pick(capabilities, "Extension"), path[1])
+        xaddr = fix_xaddr(raw, base_url)
         if xaddr:
             found[namespace] = xaddr
     return found

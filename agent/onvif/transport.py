@@ -8,6 +8,11 @@ want every camera of an agent to share one connection pool, owned by
 HTTP 401/403 are raised here as ``TransportError`` before zeep tries to
 parse the body: cameras answer them with HTML pages, which would otherwise
 turn an authentication failure into a baffling XML error.
+
+Every other body must be well-formed XML, checked here with a strict
+parser: zeep's lenient mode (which we want for schema deviations) also
+switches lxml into *recover* mode, which turns a truncated answer into a
+silently shorter one (a profile list cut short would hide audio).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from lxml import etree  # type: ignore[import-untyped]
 from multidict import CIMultiDict
 from zeep.exceptions import TransportError
 from zeep.transports import Transport
@@ -23,6 +29,7 @@ from zeep.wsdl.utils import etree_to_string
 
 USER_AGENT = "camwarden-agent"
 AUTH_STATUSES = frozenset({401, 403})
+_STRICT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +68,15 @@ class AiohttpTransport(Transport):
                 status_code=reply.status_code,
                 content=content[:200],
             )
+        if content:
+            try:
+                etree.fromstring(content, _STRICT_PARSER)
+            except etree.XMLSyntaxError as exc:
+                raise TransportError(  # type: ignore[no-untyped-call]
+                    f"HTTP {reply.status_code} from {address}: not well-formed XML: {exc}",
+                    status_code=reply.status_code,
+                    content=content[:200],
+                ) from exc
         return reply
 
     async def post_xml(self, address: str, envelope: Any, headers: dict[str, str]) -> HttpReply:

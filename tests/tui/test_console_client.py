@@ -1,0 +1,133 @@
+"""ApiClient against a real aiohttp server on loopback serving the routes of
+schemas/api.py: typed answers, paging, filters, and one clear error for
+every way the controller can fail."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+from console_fleet import ANNEX, MAIN, FleetData
+from fake_api import FakeController
+
+from schemas.api import CameraDetail, FleetView
+from schemas.errors import CamwardenError, ConfigError
+from tui.client import ApiClient, ControllerError
+
+
+async def test_fleet_and_site_are_the_models_served(
+    controller: FakeController, fleet_data: FleetData
+) -> None:
+    async with ApiClient(controller.url) as api:
+        fleet = await api.fleet()
+        site = await api.site(ANNEX)
+    assert isinstance(fleet, FleetView)
+    assert (fleet, site) == (fleet_data.fleet, fleet_data.sites[1])
+
+
+async def test_camera_key_with_a_colon_reaches_the_undeclared_device(
+    controller: FakeController, fleet_data: FleetData
+) -> None:
+    key = "127.0.0.1:18099"
+    async with ApiClient(controller.url) as api:
+        detail = await api.camera(MAIN, key)
+    assert isinstance(detail, CameraDetail)
+    assert detail == fleet_data.details[(MAIN, key)]
+
+
+async def test_all_cameras_walks_every_page(
+    controller: FakeController, fleet_data: FleetData
+) -> None:
+    async with ApiClient(controller.url) as api:
+        first = await api.cameras(MAIN, offset=0, limit=4)
+        everything = await api.all_cameras(MAIN)
+    assert (len(first.items), first.total) == (4, 6)
+    assert everything == fleet_data.cameras[MAIN]
+
+
+async def test_walk_follows_a_controller_that_caps_the_page(
+    controller: FakeController, fleet_data: FleetData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fake_api.MAX_LIMIT", 2)
+    async with ApiClient(controller.url) as api:
+        everything = await api.all_cameras(MAIN)
+    camera_requests = [r for r in controller.requests if r.startswith(f"/api/v1/sites/{MAIN}/")]
+    assert everything == fleet_data.cameras[MAIN]
+    assert len(camera_requests) == 3
+
+
+async def test_filters_are_sent_as_query_parameters(controller: FakeController) -> None:
+    async with ApiClient(controller.url) as api:
+        critical = await api.findings(site=MAIN, severity="critical")
+        undeclared = await api.cameras(MAIN, state="undeclared")
+    assert {f.rule for f in critical.items} == {
+        "audio.encoder-enabled",
+        "inventory.undeclared",
+        "camera.unreachable",
+    }
+    assert [c.key for c in undeclared.items] == ["127.0.0.1:18099"]
+
+
+async def test_unknown_site_is_an_http_error_naming_the_route(controller: FakeController) -> None:
+    async with ApiClient(controller.url) as api:
+        with pytest.raises(ControllerError, match=r"HTTP 404 for /api/v1/sites/nowhere") as info:
+            await api.site("nowhere")
+    assert (info.value.status, info.value.unreachable) == (404, False)
+
+
+async def test_answer_that_is_not_the_model_is_a_bad_answer_naming_the_field(
+    controller: FakeController,
+) -> None:
+    controller.overrides["/api/v1/fleet"] = (200, '{"generated_at": "2026-03-02T09:00:00Z"}')
+    async with ApiClient(controller.url) as api:
+        with pytest.raises(ControllerError, match=r"bad answer for fleet: sites: Field required"):
+            await api.fleet()
+
+
+async def test_answer_that_is_not_json_is_a_bad_answer(controller: FakeController) -> None:
+    controller.overrides["/api/v1/sites"] = (200, "<html>proxy error</html>")
+    async with ApiClient(controller.url) as api:
+        with pytest.raises(ControllerError, match=r"bad answer for /api/v1/sites"):
+            await api.sites()
+
+
+async def test_nobody_listening_is_unreachable_naming_the_url() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    async with ApiClient(url) as api:
+        with pytest.raises(ControllerError, match=f"controller unreachable at {url}") as info:
+            await api.fleet()
+    assert info.value.unreachable
+    assert isinstance(info.value, CamwardenError)
+
+
+async def test_health_says_ok(controller: FakeController) -> None:
+    async with ApiClient(controller.url) as api:
+        assert await api.health()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["127.0.0.1:8080", "ftp://127.0.0.1", "http://", "http://127.0.0.1:8080/?x=1"],
+    ids=["no-scheme", "not-http", "no-host", "query"],
+)
+def test_bad_url_is_a_config_error_naming_it(url: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"--api {url!r}")):
+        ApiClient(url)
+
+
+@pytest.mark.parametrize(
+    ("offset", "limit", "message"),
+    [(-1, 10, "offset must be >= 0"), (0, 0, "limit must be >= 1")],
+    ids=["negative-offset", "zero-limit"],
+)
+async def test_bad_paging_is_refused_before_asking(
+    controller: FakeController, offset: int, limit: int, message: str
+) -> None:
+    async with ApiClient(controller.url) as api:
+        with pytest.raises(ValueError, match=message):
+            await api.sites(offset=offset, limit=limit)
+    assert controller.requests == []

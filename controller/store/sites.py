@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.store.dialect import upsert
@@ -152,7 +152,16 @@ async def load_sites(connection: AsyncConnection, site_ids: list[str]) -> dict[s
         )
         for row in rows:
             if row.site_id in records:
-                records[row.site_id].agents.append(AgentRow(*row))
+                records[row.site_id].agents.append(
+                    AgentRow(
+                        agent_id=row.agent_id,
+                        site_id=row.site_id,
+                        session_id=row.session_id,
+                        online=row.online,
+                        last_seen=row.last_seen,
+                        interval_s=row.interval_s,
+                    )
+                )
         rows = await connection.execute(
             select(*FINDING_SELECT).where(findings.c.site_id.in_(chunk))
         )
@@ -220,16 +229,16 @@ async def apply_findings(
             .returning(findings.c.id, findings.c.subject, findings.c.rule)
         )
         result = await connection.execute(statement, fresh)
-        summaries = {(r["subject"], r["rule"]): r for r in fresh}
+        opened = {(str(r["subject"]), str(r["rule"])): r for r in fresh}
         for finding_id, subject, rule in result:
-            row = summaries[(subject, rule)]
+            values = opened[(subject, rule)]
             changes.append(
                 FindingChange(
                     "opened",
                     finding_id,
                     (record.site_id, subject, rule),
-                    str(row["severity"]),
-                    str(row["summary"]),
+                    str(values["severity"]),
+                    str(values["summary"]),
                 )
             )
     if changes:
@@ -243,7 +252,7 @@ async def apply_findings(
     return changes
 
 
-def _update_statement():  # type: ignore[no-untyped-def]
+def _update_statement() -> Update:
     return (
         update(findings)
         .where(findings.c.id == bindparam("b_id"))

@@ -80,7 +80,8 @@ async def _claim_report_ids(
 ) -> set[str]:
     """Insert every report id; the ones actually inserted are new."""
     rows: dict[str, dict[str, object]] = {}
-    for message in (*batch.reports, *batch.cycles):
+    messages: list[CameraReport | CycleReport] = [*batch.reports, *batch.cycles]
+    for message in messages:
         rows.setdefault(
             message.report_id,
             {
@@ -235,7 +236,8 @@ async def _touch_agents(
 ) -> None:
     """An agent that reports is alive: move its last_seen forward."""
     seen: dict[str, datetime] = {}
-    for message in (*reports, *new_cycles):
+    messages: list[CameraReport | CycleReport] = [*reports, *new_cycles]
+    for message in messages:
         when = _message_time(message)
         if message.agent_id not in seen or when > seen[message.agent_id]:
             seen[message.agent_id] = when

@@ -1,0 +1,164 @@
+"""The controller service: store + MQTT ingest + reconcile + HTTP API.
+
+``Controller(config)``; ``await start()`` migrates the database, loads the
+policies, serves the API, connects to MQTT and returns when all of that
+works; ``await stop()`` flushes what was received, disconnects and closes
+the database. The background work (ingest batches, reconcile passes) runs
+as tasks of one ``asyncio.TaskGroup``: if one fails, the others are
+cancelled and the failure is logged, never silently lost.
+
+``run(args)`` is ``camwarden controller --config FILE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Collection
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from controller.api import build_app
+from controller.config import ControllerConfig, load_config, load_policies
+from controller.ingest import Ingest
+from controller.reconciler import Clock, Reconciler, declared_sites, utc_now
+from controller.store import BatchEffects, Store
+from schemas.errors import CamwardenError, ConfigError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Controller", "load_config", "run"]
+
+
+class Controller:
+    def __init__(self, config: ControllerConfig, *, clock: Clock = utc_now) -> None:
+        self.config = config
+        self.clock = clock
+        self.api_url = ""
+        """``http://HOST:PORT`` of the API once ``start`` returned (the real port)."""
+        self.store: Store | None = None
+        self.ingest: Ingest | None = None
+        self.reconciler: Reconciler | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Raises ConfigError (bad policy), StoreError (database) or
+        CamwardenError (broker, API port) and leaves nothing running."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        policies = load_policies(self.config)
+        self.store = await Store.open(self.config.database.url)
+        await self.store.save_policies(policies, self.clock())
+        self.reconciler = Reconciler(
+            self.store, declared_sites(policies), self.config.reconcile, self.clock
+        )
+        await self.reconciler.reconcile(list(self.reconciler.sites))
+        self._runner = web.AppRunner(build_app(self.reconciler, self.store), access_log=None)
+        await self._runner.setup()
+        api = self.config.api
+        site = web.TCPSite(self._runner, api.host, api.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise CamwardenError(f"cannot serve the API on {api.host}:{api.port}: {exc}") from None
+        port = self._runner.addresses[0][1]
+        self.api_url = f"http://{api.host}:{port}"
+        self.ingest = Ingest(self.config.mqtt, self.store, self._written)
+        ingest_task = asyncio.create_task(self._supervise())
+        self._tasks = ingest_task
+        await self.ingest.connect()
+        log.info(
+            "controller serving %d site(s) of %d policy(ies) at %s",
+            len(self.reconciler.sites),
+            len(policies),
+            self.api_url,
+        )
+
+    async def _supervise(self) -> None:
+        assert self.ingest is not None and self.reconciler is not None
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.ingest.run(), name="ingest")
+                group.create_task(self.reconciler.run(), name="reconcile")
+        except* CamwardenError as failures:
+            for failure in failures.exceptions:
+                log.error("controller task failed: %s", failure)
+
+    def _written(self, effects: BatchEffects) -> None:
+        assert self.reconciler is not None
+        self.reconciler.mark(effects.cycled_sites | effects.agent_sites)
+
+    async def wait_for_full_cycles(
+        self,
+        site_ids: Collection[str],
+        timeout: float,  # noqa: ASYNC109 (the interface the demo and tests use)
+        *,
+        since: datetime | None = None,
+    ) -> None:
+        """Until each site has had a full audit cycle ingested and reconciled
+        after it; TimeoutError names the sites still waiting."""
+        if self.reconciler is None:
+            raise CamwardenError("the controller is not started")
+        await self.reconciler.wait_for_full_cycles(site_ids, timeout, since=since)
+
+    async def stop(self) -> None:
+        """Flush received messages, disconnect, stop the API, close the DB.
+        Safe to call twice, and after a failed start."""
+        if self.ingest is not None:
+            running = self._tasks is not None and not self._tasks.done()
+            await self.ingest.close(drain=running)
+            self.ingest = None
+        if self._tasks is not None:
+            self._tasks.cancel()
+            try:
+                await self._tasks
+            except asyncio.CancelledError:
+                pass
+            self._tasks = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+
+async def _serve(config: ControllerConfig) -> None:
+    controller = Controller(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await controller.start()
+    print(f"camwarden controller: API at {controller.api_url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await controller.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    """``camwarden controller --config FILE``: 0 after a clean stop, 2 when
+    the configuration, a policy, the database or the broker is wrong."""
+    try:
+        config = load_config(Path(args.config))
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(config))
+    except CamwardenError as exc:
+        print(f"camwarden controller: {exc}", file=sys.stderr)
+        return 2
+    return 0

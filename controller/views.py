@@ -1,0 +1,220 @@
+"""The API's views built from stored state: pure functions of the policy,
+one site's ``SiteRecord`` and ``now``.
+
+A site's cameras are its declared cameras plus the undeclared devices seen
+(matched afresh with ``agent.checks.SiteIndex``, the way reconcile does, so
+the API and the findings agree on who is who). Foreign cameras (run by
+another body) are not listed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from agent.checks import Match, SiteIndex
+from controller.reconcile import camera_state, is_stale
+from controller.store.sites import FindingRow, SiteRecord
+from schemas.api import CameraView, FindingView, SeverityCounts, SiteView
+from schemas.messages import CameraObservation
+from schemas.policy import DeclaredCamera, Policy, Site
+from schemas.rules import CATALOG
+
+
+class LiveFinding(Protocol):
+    """What a camera's state needs of an open finding (a stored row or a
+    fresh reconcile verdict both qualify)."""
+
+    @property
+    def rule(self) -> str: ...
+
+    @property
+    def severity(self) -> str: ...
+
+
+def live_by_subject(rows: Iterable[FindingRow]) -> dict[str, list[FindingRow]]:
+    """Stored findings that are not resolved, by subject (camera key)."""
+    live: dict[str, list[FindingRow]] = {}
+    for row in rows:
+        if row.state != "resolved":
+            live.setdefault(row.subject, []).append(row)
+    return live
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCameras:
+    """One site's cameras, in policy order then undeclared by address."""
+
+    views: tuple[CameraView, ...]
+    declared: dict[str, DeclaredCamera]
+    observations: dict[str, CameraObservation]
+    """By camera key."""
+
+
+def match_observation(index: SiteIndex, address: str, observation: CameraObservation) -> Match:
+    """What device an observation is of, under the current policy (the same
+    rule reconcile applies: identity when known, else address, else the
+    camera id the agent remembered if still declared)."""
+    if observation.facts is not None:
+        return index.match(observation.facts.identity)
+    match = index.match_address(address)
+    if match.kind == "unknown" and observation.camera_id is not None:
+        camera = index.declared(observation.camera_id)
+        if camera is not None:
+            return Match("declared", camera=camera)
+    return match
+
+
+def severity_counts(rows: Iterable[LiveFinding]) -> SeverityCounts:
+    counts = Counter(row.severity for row in rows)
+    return SeverityCounts(
+        critical=counts["critical"], warning=counts["warning"], info=counts["info"]
+    )
+
+
+def site_cameras(
+    site: Site,
+    index: SiteIndex,
+    record: SiteRecord,
+    live: Mapping[str, Sequence[LiveFinding]],
+    now: datetime,
+    stale_after_s: float,
+) -> SiteCameras:
+    """``live``: the open findings of the site by subject (camera key)."""
+    declared_obs: dict[str, CameraObservation] = {}
+    undeclared: dict[str, CameraObservation] = {}
+    cycle_at = record.last_full_cycle_at
+    for address, observation in record.cameras.items():
+        match = match_observation(index, address, observation)
+        if match.kind == "declared" and match.camera is not None:
+            held = declared_obs.get(match.camera.id)
+            if held is None or observation.observed_at > held.observed_at:
+                declared_obs[match.camera.id] = observation
+        elif match.kind == "unknown":
+            gone = (
+                cycle_at is not None
+                and address not in record.full_cycle_addresses
+                and observation.observed_at <= cycle_at
+            )
+            if not gone or address in live:
+                undeclared[address] = observation
+    views: list[CameraView] = []
+    for camera in site.cameras:
+        views.append(
+            _view(
+                site.id,
+                camera.id,
+                camera,
+                declared_obs.get(camera.id),
+                live.get(camera.id, []),
+                now,
+                stale_after_s,
+            )
+        )
+    for address in sorted(undeclared):
+        views.append(
+            _view(
+                site.id,
+                address,
+                None,
+                undeclared[address],
+                live.get(address, []),
+                now,
+                stale_after_s,
+            )
+        )
+    observations = dict(declared_obs)
+    observations.update(undeclared)
+    return SiteCameras(
+        views=tuple(views),
+        declared={camera.id: camera for camera in site.cameras},
+        observations=observations,
+    )
+
+
+def _view(
+    site_id: str,
+    key: str,
+    camera: DeclaredCamera | None,
+    observation: CameraObservation | None,
+    rows: Sequence[LiveFinding],
+    now: datetime,
+    stale_after_s: float,
+) -> CameraView:
+    missing = camera is not None and any(row.rule == "inventory.missing" for row in rows)
+    stale = observation is not None and is_stale(observation, now, stale_after_s)
+    state = camera_state(camera is not None, observation, len(rows), missing, stale)
+    device = observation.device if observation is not None else None
+    if device is None and observation is not None and observation.facts is not None:
+        device = observation.facts.device
+    return CameraView(
+        site_id=site_id,
+        key=key,
+        camera_id=camera.id if camera is not None else None,
+        name=camera.name if camera is not None else key,
+        location=camera.location if camera is not None else "",
+        coverage=camera.coverage if camera is not None else "",
+        declared=camera is not None,
+        state=state,
+        address=observation.address if observation is not None else None,
+        manufacturer=device.manufacturer if device else None,
+        model=device.model if device else None,
+        firmware=device.firmware if device else None,
+        serial=device.serial if device else None,
+        last_seen=observation.observed_at if observation is not None else None,
+        findings_open=severity_counts(rows),
+    )
+
+
+def site_view(
+    policy: Policy,
+    site: Site,
+    record: SiteRecord,
+    cameras: SiteCameras,
+    open_findings: Iterable[LiveFinding],
+) -> SiteView:
+    agent = record.agent()
+    seen = [v for v in cameras.views if v.last_seen is not None]
+    return SiteView(
+        site_id=site.id,
+        name=site.name,
+        policy_id=policy.policy_id,
+        policy_version=policy.version,
+        organisation=policy.organisation.name,
+        storage_place=site.storage_place,
+        cameras_declared=len(site.cameras),
+        cameras_seen=len(seen),
+        cameras_compliant=sum(1 for v in cameras.views if v.state == "compliant"),
+        findings_open=severity_counts(open_findings),
+        agent_id=agent.agent_id if agent else None,
+        agent_online=agent.online if agent else None,
+        last_report_at=max((v.last_seen for v in seen if v.last_seen), default=None),
+    )
+
+
+def finding_view(row: FindingRow) -> FindingView:
+    entry = CATALOG.get(row.rule)
+    evidence = {
+        name: tuple(value) if isinstance(value, list) else value
+        for name, value in json.loads(row.evidence_json).items()
+    }
+    return FindingView(
+        id=row.id,
+        rule=row.rule,
+        severity=row.severity,  # type: ignore[arg-type]
+        title=entry.title if entry else row.rule,
+        title_ko=entry.title_ko if entry else row.rule,
+        legal_basis=entry.legal_basis if entry else "",
+        summary=row.summary,
+        evidence=evidence,
+        site_id=row.site_id,
+        camera_key=row.subject,
+        state=row.state,  # type: ignore[arg-type]
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        resolved_at=row.resolved_at,
+    )

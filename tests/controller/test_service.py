@@ -1,0 +1,227 @@
+"""The controller end to end: a real Mosquitto, a real database, agents'
+messages published with paho, the answers read over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import paho.mqtt.client as mqtt
+import pytest
+from ctl_factory import Agent, now
+from paho.mqtt.enums import CallbackAPIVersion
+
+from camwarden.broker import Mosquitto
+from controller.config import (
+    ApiConfig,
+    ControllerConfig,
+    DatabaseConfig,
+    MqttConfig,
+    ReconcileConfig,
+)
+from controller.service import Controller
+from schemas.messages import AgentMessage
+from schemas.topics import RETAINED, encode, parse
+
+CAM1, CAM2, STRANGER = "127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8009"
+TIMEOUT = 15.0
+
+
+def make_config(db_url: str, broker: Mosquitto, policy: Path, **mqtt: Any) -> ControllerConfig:
+    return ControllerConfig(
+        database=DatabaseConfig(url=db_url),
+        mqtt=MqttConfig(
+            host=broker.host, port=broker.port, client_id=f"ctl-{uuid.uuid4().hex[:8]}", **mqtt
+        ),
+        policies=(str(policy),),
+        api=ApiConfig(host="127.0.0.1", port=0),
+        reconcile=ReconcileConfig(interval_s=60, debounce_s=0.02),
+    )
+
+
+class Publisher:
+    """A plain paho MQTT 5 client standing in for agents (and for a broken one)."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"pub-{uuid.uuid4().hex[:8]}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    async def raw(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        await asyncio.to_thread(info.wait_for_publish, TIMEOUT)
+        assert info.is_published(), f"publish to {topic} not acknowledged"
+
+    async def send(self, *messages: AgentMessage) -> None:
+        for message in messages:
+            topic, payload = encode(message)
+            await self.raw(topic, payload, retain=parse(topic).kind in RETAINED)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def publisher(mosquitto: Mosquitto) -> Iterator[Publisher]:
+    pub = Publisher(mosquitto)
+    yield pub
+    pub.close()
+
+
+@pytest.fixture
+async def controller(
+    db_url: str, mosquitto: Mosquitto, small_policy_path: Path
+) -> AsyncIterator[Controller]:
+    ctl = Controller(make_config(db_url, mosquitto, small_policy_path, max_payload_bytes=4096))
+    await ctl.start()
+    yield ctl
+    await ctl.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def get(http: aiohttp.ClientSession, ctl: Controller, path: str) -> tuple[int, Any]:
+    async with http.get(f"{ctl.api_url}/api/v1{path}") as response:
+        return response.status, await response.json()
+
+
+async def audit(pub: Publisher, agent: Agent, *, audio: bool) -> Any:
+    """One full cycle of test-main: Cam1 (audio if asked), Cam2, a stranger;
+    Cam3 is not found. Returns the cycle message."""
+    cycle = agent.cycle((CAM1, CAM2, STRANGER))
+    await pub.send(
+        agent.report(CAM1, "TEST-0001", audio=audio, camera_id="test-main-cam1"),
+        agent.report(CAM2, "TEST-0002", camera_id="test-main-cam2"),
+        agent.report(STRANGER, "TEST-9999"),
+        cycle,
+    )
+    return cycle
+
+
+EXPECTED = {
+    ("test-main", "test-main-cam1", "audio.encoder-enabled"),
+    ("test-main", "test-main-cam3", "inventory.missing"),
+    ("test-main", STRANGER, "inventory.undeclared"),
+}
+
+
+async def test_published_audit_becomes_findings_in_the_api(
+    controller: Controller, publisher: Publisher, http: aiohttp.ClientSession
+) -> None:
+    agent = Agent("test-main")
+    await publisher.send(agent.birth())
+    await audit(publisher, agent, audio=True)
+    await controller.wait_for_full_cycles(["test-main"], TIMEOUT)
+
+    status, page = await get(http, controller, "/findings?site=test-main")
+    assert status == 200
+    assert {(f["site_id"], f["camera_key"], f["rule"]) for f in page["items"]} == EXPECTED
+
+    status, cameras = await get(http, controller, "/sites/test-main/cameras")
+    states = {c["key"]: c["state"] for c in cameras["items"]}
+    assert states == {
+        "test-main-cam1": "findings",
+        "test-main-cam2": "compliant",
+        "test-main-cam3": "missing",
+        STRANGER: "undeclared",
+    }
+    status, fleet = await get(http, controller, "/fleet")
+    assert (fleet["sites"], fleet["cameras_declared"], fleet["agents_online"]) == (2, 4, 1)
+    assert fleet["findings_open"] == {"critical": 2, "warning": 1, "info": 0}
+
+
+async def test_a_redelivered_report_is_stored_once(
+    controller: Controller, publisher: Publisher
+) -> None:
+    report = Agent("test-main").report(CAM1, "TEST-0001")
+    await publisher.send(report, report)
+    assert controller.ingest is not None and controller.store is not None
+    await controller.ingest.wait_received(2, TIMEOUT)
+    assert await controller.store.count("ingested_reports") == 1
+    assert await controller.store.count("observation_changes") == 1
+    assert controller.ingest.duplicates == 1
+
+
+BAD_PAYLOADS = [
+    pytest.param(b"{not json", "invalid CameraReport", id="not-json"),
+    pytest.param(b'{"kind": "birth"}', "invalid CameraReport", id="wrong-schema"),
+    pytest.param("extra", "Extra inputs are not permitted", id="extra-field"),
+    pytest.param("other-site", "payload speaks for site 'test-annex'", id="site-mismatch"),
+    pytest.param(b"x" * 5000, "payload of 5000 bytes exceeds the limit of 4096", id="huge"),
+]
+
+
+@pytest.mark.parametrize(("payload", "reason"), BAD_PAYLOADS)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_malformed_payload_is_quarantined_and_ingest_goes_on(
+    controller: Controller,
+    publisher: Publisher,
+    payload: bytes | str,
+    reason: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    agent = Agent("test-main")
+    before = agent.report(CAM1, "TEST-0001", at=now() - timedelta(seconds=5))
+    after = agent.report(CAM2, "TEST-0002")
+    topic, good = encode(agent.report(CAM1, "TEST-0001", audio=True))
+    if payload == "extra":
+        payload = good[:-1] + b', "surprise": 1}'
+    elif payload == "other-site":
+        payload = encode(Agent("test-annex").report(CAM1, "TEST-0101"))[1]
+    assert isinstance(payload, bytes)
+    await publisher.send(before)
+    with caplog.at_level(logging.WARNING, logger="controller.ingest"):
+        await publisher.raw(topic, payload)
+        await publisher.send(after)
+        assert controller.ingest is not None and controller.store is not None
+        await controller.ingest.wait_received(3, TIMEOUT)
+
+    [row] = await controller.store.quarantine()
+    assert (row.topic, row.size) == (topic, len(payload))
+    assert reason in row.reason
+    assert row.payload == payload[: len(row.payload)]
+    assert any(topic in r.message and reason in r.message for r in caplog.records)
+    record = (await controller.store.load_sites(["test-main"]))["test-main"]
+    assert set(record.cameras) == {CAM1, CAM2}
+    assert record.cameras[CAM1] == before.observation  # untouched by the bad one
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_finding_that_clears_is_resolved_and_one_that_returns_is_reopened(
+    controller: Controller, publisher: Publisher, http: aiohttp.ClientSession
+) -> None:
+    agent = Agent("test-main")
+    await publisher.send(agent.birth())
+    for audio in (True, False, True):
+        cycle = await audit(publisher, agent, audio=audio)
+        await controller.wait_for_full_cycles(["test-main"], TIMEOUT, since=cycle.finished_at)
+        _, page = await get(http, controller, "/findings?rule=audio.encoder-enabled")
+        [finding] = page["items"]
+        assert finding["state"] == ("open" if audio else "resolved")
+    assert controller.store is not None
+    history = await controller.store.finding_history(finding["id"])
+    assert [e.event for e in history] == ["opened", "resolved", "reopened"]
+
+
+async def test_wait_for_full_cycles_names_the_sites_still_waiting(
+    controller: Controller,
+) -> None:
+    with pytest.raises(TimeoutError, match=r"\['test-annex', 'test-main'\]"):
+        await controller.wait_for_full_cycles(["test-main", "test-annex"], 0.05)
+    with pytest.raises(ValueError, match="nowhere"):
+        await controller.wait_for_full_cycles(["nowhere"], 0.05)

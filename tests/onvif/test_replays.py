@@ -108,6 +108,17 @@ async def test_quirk_leaves_only_its_own_error_entries(onvif: OnvifClient, repla
         assert kinds == QUIRK_ERRORS.get(quirk, [])
 
 
+async def test_no_service_list_leaves_service_facts_unknown(onvif: OnvifClient,
+                                                            replay_camera) -> None:
+    camera = await replay_camera("get-services-not-supported", "capabilities-not-supported")
+    collected = await onvif.collect(camera.address, GOOD)
+    facts = facts_of(collected)
+    assert (facts.audio, facts.ptz, facts.recording) == (None, None, None)
+    assert facts.device is not None and facts.clock is not None
+    assert errors_of(collected) == [("not-supported", "GetServices"),
+                                    ("not-supported", "GetCapabilities")]
+
+
 async def test_wrong_xaddr_host_is_moved_onto_the_reached_address(
     onvif: OnvifClient, replay_camera
 ) -> None:

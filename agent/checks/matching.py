@@ -36,6 +36,7 @@ class Match:
 
 UNKNOWN = Match("unknown")
 _K = TypeVar("_K")
+_NO_MACS: frozenset[str] = frozenset()
 
 
 def split_address(address: str) -> tuple[str, str | None]:
@@ -92,7 +93,7 @@ class SiteIndex:
         entry = _Entry(
             match=match,
             serial=_serial(identity.serial) if identity.serial else None,
-            macs=frozenset({identity.mac.lower()}) if identity.mac else frozenset(),
+            macs=frozenset({identity.mac.lower()}) if identity.mac else _NO_MACS,
             endpoint_reference=(
                 _reference(identity.endpoint_reference) if identity.endpoint_reference else None
             ),
@@ -114,19 +115,24 @@ class SiteIndex:
     def match(self, identity: ObservedIdentity) -> Match:
         """The camera ``identity`` belongs to (see the module doc for the rules)."""
         serial = _serial(identity.serial) if identity.serial else None
-        macs = frozenset(m.lower() for m in identity.macs)
+        macs = frozenset(m.lower() for m in identity.macs) if identity.macs else _NO_MACS
         reference = (
             _reference(identity.endpoint_reference) if identity.endpoint_reference else None
         )
-        candidates: list[_Entry | None] = []
+        # Strongest key first; the address (the cheapest to fake) last.
         if serial:
-            candidates.append(self._by_serial.get(serial))
+            entry = self._by_serial.get(serial)
+            if entry is not None and _consistent(entry, serial, macs, reference):
+                return entry.match
         for mac in macs:
-            candidates.append(self._by_mac.get(mac))
+            entry = self._by_mac.get(mac)
+            if entry is not None and _consistent(entry, serial, macs, reference):
+                return entry.match
         if reference:
-            candidates.append(self._by_reference.get(reference))
-        candidates.extend(self._address_entries(identity.address))
-        for entry in candidates:
+            entry = self._by_reference.get(reference)
+            if entry is not None and _consistent(entry, serial, macs, reference):
+                return entry.match
+        for entry in self._address_entries(identity.address):
             if entry is not None and _consistent(entry, serial, macs, reference):
                 return entry.match
         return UNKNOWN

@@ -40,11 +40,6 @@ def check_retention(
 ) -> list[Finding]:
     """Retention findings for one camera under the policy's retention."""
     found: list[Finding] = []
-    declared: dict[str, EvidenceValue] = {
-        "declared_days": policy.days,
-        "tolerance_days": policy.tolerance_days,
-    }
-    longest = policy.days + policy.tolerance_days
     configured = _configured_too_long(policy, recording)
     if configured is not None:
         tokens, worst_days = configured
@@ -58,7 +53,8 @@ def check_retention(
                     "recordings": tokens,
                     "configured_days": worst_days,
                     "unlimited": worst_days is None,
-                    **declared,
+                    "declared_days": policy.days,
+                    "tolerance_days": policy.tolerance_days,
                 },
             )
         )
@@ -66,19 +62,13 @@ def check_retention(
     if oldest is None:
         return found
     age_days = (camera_now - oldest).total_seconds() / 86400.0
-    evidence: dict[str, EvidenceValue] = {
-        "data_from": oldest.isoformat(),
-        "camera_time": camera_now.isoformat(),
-        "observed_days": round(age_days, 2),
-        **declared,
-    }
-    if age_days > longest:
+    if age_days > policy.days + policy.tolerance_days:
         found.append(
             subject.finding(
                 "retention.kept-too-long",
                 f"the oldest footage is {age_days:.1f} days old; the policy declares "
                 f"{policy.days} days (tolerance {policy.tolerance_days})",
-                evidence,
+                _age_evidence(policy, oldest, camera_now, age_days),
             )
         )
     elif age_days < policy.days - policy.tolerance_days and is_recording(recording):
@@ -87,10 +77,22 @@ def check_retention(
                 "retention.kept-too-short",
                 f"the oldest footage is only {age_days:.1f} days old while recording; "
                 f"the policy keeps {policy.days} days (tolerance {policy.tolerance_days})",
-                evidence,
+                _age_evidence(policy, oldest, camera_now, age_days),
             )
         )
     return found
+
+
+def _age_evidence(
+    policy: RetentionPolicy, oldest: datetime, camera_now: datetime, age_days: float
+) -> dict[str, EvidenceValue]:
+    return {
+        "data_from": oldest.isoformat(),
+        "camera_time": camera_now.isoformat(),
+        "observed_days": round(age_days, 2),
+        "declared_days": policy.days,
+        "tolerance_days": policy.tolerance_days,
+    }
 
 
 def _configured_too_long(

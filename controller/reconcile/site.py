@@ -97,7 +97,7 @@ def reconcile_site(
         if in_cycle:
             seen_in_cycle.add(camera.id)
         held = newest.get(camera.id)
-        if held is None or observation.observed_at > held[1].observed_at:
+        if held is None or _newer(observation, held[1]):
             newest[camera.id] = (camera, observation)
 
     for camera_id, (camera, observation) in newest.items():
@@ -136,6 +136,14 @@ def _match(index: SiteIndex, address: str, observation: CameraObservation) -> Ma
         if camera is not None:
             return Match("declared", camera=camera)
     return match
+
+
+def _newer(candidate: CameraObservation, held: CameraObservation) -> bool:
+    """Whether ``candidate`` supersedes ``held`` as a camera's latest
+    observation: newer wins; at the same instant an answer beats silence, and
+    the address breaks a last tie so the result never depends on order."""
+    return (candidate.observed_at, candidate.reachable, candidate.address) > (
+        held.observed_at, held.reachable, held.address)
 
 
 def _judge(

@@ -122,9 +122,11 @@ def _parse(path: Path, *, error: type[ConfigError]) -> tuple[yaml.Node, dict[str
         raise error(
             f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
         ) from None
+    loader: _StrictLoader | None = None
     try:
-        root = yaml.compose(text, Loader=_StrictLoader)
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader
+        loader = _StrictLoader(text)  # the reader refuses control characters here
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}:" if mark is not None else ""
@@ -139,6 +141,9 @@ def _parse(path: Path, *, error: type[ConfigError]) -> tuple[yaml.Node, dict[str
         raise error(f"{path}: YAML: {exc}") from None
     except RecursionError:
         raise error(f"{path}: YAML: nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if root is None or data is None:
         raise error(f"{path}:1: the file is empty; it must hold a mapping (key: value)")
     if not isinstance(data, dict):
@@ -336,6 +341,14 @@ def _node_at(root: yaml.Node | None, loc: Loc) -> yaml.Node | None:
     return node
 
 
+def _field_part(part: int | str) -> str:
+    """A part of a field path as the reader should see it: a key that is
+    empty or holds control characters is quoted, so that every problem
+    stays on one line."""
+    text = str(part)
+    return text if text and text.isprintable() and "." not in text else repr(text)
+
+
 def _problems(path: Path, root: yaml.Node, model: type[BaseModel], exc: ValidationError) -> str:
     errors = exc.errors()
     locs = [tuple(e["loc"]) for e in errors]
@@ -347,7 +360,7 @@ def _problems(path: Path, root: yaml.Node, model: type[BaseModel], exc: Validati
         ):
             continue  # "at least 1 item": a symptom of an item below that failed
         loc, message = _explain(item, root, model)
-        field = ".".join(str(p) for p in loc) or "(top level)"
+        field = ".".join(map(_field_part, loc)) or "(top level)"
         lines.append(f"{path}:{_line_of(root, loc)}: {field}: {message}")
     return "\n".join(lines)
 

@@ -208,16 +208,16 @@ class Publisher:
         )
 
     async def close(self, *, grace_s: float = 5.0) -> None:
-        """Say goodbye: publish the death and wait for what is queued to be
-        acknowledged (at most ``grace_s`` seconds), then disconnect cleanly and
-        stop paho's thread. Whatever is still unacknowledged stays in the outbox."""
+        """Say goodbye: queue the death after everything else and give the
+        broker ``grace_s`` seconds to acknowledge it all (connecting first if
+        need be), then disconnect cleanly and stop paho's thread. Whatever is
+        still unacknowledged stays in the outbox."""
         if self._loop is None:
             return
         try:
-            if self.connected.is_set():
-                self.publish(self.death)  # after every report: QoS 1 keeps the order
-                async with asyncio.timeout(grace_s):
-                    await self.flush()
+            self.publish(self.death)  # after every report: QoS 1 keeps the order
+            async with asyncio.timeout(grace_s):
+                await self.flush()
         except TimeoutError:
             log.warning("agent %s: goodbye not acknowledged in %ss", self.birth.agent_id, grace_s)
         finally:

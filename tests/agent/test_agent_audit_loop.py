@@ -6,30 +6,14 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from agent_fakes import answered, silent
 
 from agent.audit import audit_targets
 from agent.onvif import Collected, Credentials
-from schemas.facts import CameraFacts, DeviceInfo, ObservedIdentity
-from schemas.messages import CameraErrorInfo
 from schemas.policy import Policy
 from schemas.policy_file import load_policy
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def answered(address: str, serial: str) -> Collected:
-    facts = CameraFacts(
-        identity=ObservedIdentity(address=address, serial=serial),
-        device=DeviceInfo(
-            manufacturer="SimVision", model="SV-2000", firmware="1.0.0", serial=serial
-        ),
-    )
-    return Collected(address=address, reachable=True, facts=facts, errors=())
-
-
-def silent(address: str) -> Collected:
-    error = CameraErrorInfo(kind="unreachable", operation="GetSystemDateAndTime", message="refused")
-    return Collected(address=address, reachable=False, facts=None, errors=(error,))
 
 
 @pytest.fixture

@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--timeout", type=float, default=120.0, help="seconds to wait for the first full reconcile"
     )
+    demo.add_argument(
+        "--policies", type=Path, metavar="DIR", help="folder of policy files (default: policies/)"
+    )
     demo.set_defaults(handler=_lazy("camwarden.demo:run"))
     return parser
 

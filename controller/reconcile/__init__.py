@@ -6,7 +6,7 @@ them); the controller's store gathers ``SiteObservations`` and persists what
 """
 
 from controller.reconcile.model import AgentState, ReconcileSettings, SiteObservations
-from controller.reconcile.site import reconcile_site
+from controller.reconcile.site import match_observation, reconcile_site
 from controller.reconcile.state import camera_state, is_stale
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "SiteObservations",
     "camera_state",
     "is_stale",
+    "match_observation",
     "reconcile_site",
 ]

@@ -73,7 +73,7 @@ def reconcile_site(
         in_cycle = cycle_at is None or (
             address in cycle_addresses or observation.observed_at > cycle_at
         )
-        match = _match(index, address, observation)
+        match = match_observation(index, address, observation)
         if match.kind == "foreign":
             continue
         camera = match.camera
@@ -124,7 +124,7 @@ def reconcile_site(
     return _unique(found)
 
 
-def _match(index: SiteIndex, address: str, observation: CameraObservation) -> Match:
+def match_observation(index: SiteIndex, address: str, observation: CameraObservation) -> Match:
     """What an observation is of, matched afresh under this policy. A device
     that did not answer is known only by its address, or by the camera id the
     agent remembered for it, if this policy still declares that camera."""

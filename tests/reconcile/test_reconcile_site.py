@@ -13,6 +13,7 @@ from controller.reconcile import (
     AgentState,
     ReconcileSettings,
     SiteObservations,
+    match_observation,
     reconcile_site,
 )
 from schemas.facts import AudioFacts, CameraFacts
@@ -360,3 +361,23 @@ def test_same_instant_answer_beats_silence() -> None:
     fleet = compliant_fleet()
     fleet["127.0.0.1:80"] = observation("127.0.0.1:80", None, reachable=False, camera_id="cam1")
     assert reconcile(site_state(fleet)) == ()
+
+
+@pytest.mark.parametrize(
+    ("address", "obs", "expected"),
+    [
+        pytest.param("127.0.0.5:80", observation("127.0.0.5:80", "SN-0003"), "cam3",
+                     id="by-identity"),
+        pytest.param("127.0.0.2:8000", observation("127.0.0.2:8000", None, reachable=False),
+                     "cam2", id="silent-by-address"),
+        pytest.param("127.0.0.5:80", observation("127.0.0.5:80", None, reachable=False,
+                                                 camera_id="cam1"), "cam1",
+                     id="silent-by-remembered-id"),
+        pytest.param("127.0.0.5:80", observation("127.0.0.5:80", None, reachable=False,
+                                                 camera_id="removed-cam"), None,
+                     id="remembered-id-no-longer-declared"),
+    ],
+)
+def test_match_observation(address: str, obs: CameraObservation, expected: str | None) -> None:
+    match = match_observation(SiteIndex(SITE), address, obs)
+    assert (match.camera.id if match.camera else None) == expected

@@ -26,6 +26,7 @@ from controller.config import (
     ReconcileConfig,
 )
 from controller.service import Controller
+from controller.store import FindingFilter
 from schemas.messages import AgentMessage
 from schemas.topics import RETAINED, encode, parse
 
@@ -225,3 +226,40 @@ async def test_wait_for_full_cycles_names_the_sites_still_waiting(
         await controller.wait_for_full_cycles(["test-main", "test-annex"], 0.05)
     with pytest.raises(ValueError, match="nowhere"):
         await controller.wait_for_full_cycles(["nowhere"], 0.05)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_agent_death_is_an_offline_finding_and_survives_a_restart(
+    db_url: str, mosquitto: Mosquitto, small_policy_path: Path, publisher: Publisher
+) -> None:
+    config = make_config(db_url, mosquitto, small_policy_path)
+    agent = Agent("test-annex", agent_id="annex-agent")
+    first = Controller(config)
+    await first.start()
+    try:
+        await publisher.send(agent.birth(), agent.death())
+        assert first.ingest is not None and first.reconciler is not None
+        await first.ingest.wait_received(2, TIMEOUT)
+        await first.reconciler.reconcile(["test-annex"])
+        assert first.reconciler.site_views["test-annex"].agent_online is False
+        rows, _ = await first.store.list_findings(  # type: ignore[union-attr]
+            FindingFilter(site="test-annex", rule="agent.offline"), 0, 10
+        )
+        assert [(r.subject, r.state) for r in rows] == [("annex-agent", "open")]
+    finally:
+        await first.stop()
+    # The broker replays the retained birth to the new controller: old news,
+    # the agent stays dead.
+    second = Controller(
+        config.model_copy(
+            update={"mqtt": config.mqtt.model_copy(update={"client_id": "another-replica"})}
+        )
+    )
+    await second.start()
+    try:
+        assert second.ingest is not None and second.reconciler is not None
+        await second.ingest.wait_received(1, TIMEOUT)
+        await second.reconciler.reconcile(["test-annex"])
+        assert second.reconciler.site_views["test-annex"].agent_online is False
+    finally:
+        await second.stop()

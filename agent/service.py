@@ -100,7 +100,8 @@ class Agent:
         await self._run(cycles=n)
 
     def request_stop(self) -> None:
-        """Ask a running agent to stop (safe from a signal handler)."""
+        """Ask a running agent to stop (safe from a signal handler); no effect
+        on an agent that is not running."""
         self._stop.set()
 
     async def stop(self) -> None:
@@ -153,6 +154,7 @@ class Agent:
         if self._running:
             raise RuntimeError("this agent is already running")
         self._running = True
+        self._stop.clear()  # a stop() before this run, or the end of the last one, is spent
         self._stopped.clear()
         try:
             credentials = self.credentials()

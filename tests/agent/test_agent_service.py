@@ -65,6 +65,16 @@ async def test_each_cycle_is_camera_reports_then_a_cycle_report(
     assert agent.cycles_completed == 2
 
 
+async def test_an_agent_can_run_again_after_run_cycles(
+    mosquitto: Mosquitto, small_policy_path: Path
+) -> None:
+    agent = Agent(config(mosquitto, small_policy_path), collect=fake_collect(SERIALS))
+    async with asyncio.timeout(20):
+        await agent.run_cycles(1)
+        await agent.run_cycles(1)
+    assert agent.cycles_completed == 2
+
+
 async def test_stop_ends_run_promptly_with_a_death(
     mosquitto: Mosquitto, small_policy_path: Path
 ) -> None:

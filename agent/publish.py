@@ -159,6 +159,7 @@ class Publisher:
         """Messages paho holds (sent or queued), by paho's message id."""
         self._ready = False
         """Connected, and nothing from before the last reconnect is still unacknowledged."""
+        self._closing = False
         self._drained = asyncio.Event()
         self._client = self._make_client()
 
@@ -214,6 +215,7 @@ class Publisher:
         still unacknowledged stays in the outbox."""
         if self._loop is None:
             return
+        self._closing = True
         try:
             self.publish(self.death)  # after every report: QoS 1 keeps the order
             async with asyncio.timeout(grace_s):
@@ -343,7 +345,7 @@ class Publisher:
             self._hand_over_parked()
 
     def _became_disconnected(self, reason: str) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self._closing:
             log.warning(
                 "agent %s lost the broker (%s); %d message(s) kept until it is back",
                 self.birth.agent_id, reason, len(self.outbox),

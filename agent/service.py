@@ -226,6 +226,7 @@ class Agent:
             now=self._clock,
             collect=collect,
         )
+        backlog = publisher.unacknowledged  # left over from earlier cycles
         agent_id, site_id, session_id = self.config.agent_id, self.site.id, self.session_id
         for observation in report.cameras:
             publisher.publish(
@@ -255,23 +256,23 @@ class Agent:
             )
         )
         self.last_report = report
-        log.info("%s", self._summary(report, cycle_id, (finished - started).total_seconds()))
+        seconds = (finished - started).total_seconds()
+        log.info("%s", self._summary(report, cycle_id, seconds, backlog))
         async with self._cycle_done:
             self.cycles_completed += 1
             self._cycle_done.notify_all()
 
-    def _summary(self, report: AuditReport, cycle_id: str, seconds: float) -> str:
+    def _summary(self, report: AuditReport, cycle_id: str, seconds: float, backlog: int) -> str:
         cams = report.cameras
         counts = {
             s: sum(1 for c in cams for f in c.findings if f.severity == s) for s in SEVERITIES
         }
         unreachable = sum(1 for c in cams if not c.reachable)
-        queued = self.publisher.unacknowledged if self.publisher is not None else 0
         return (
             f"agent {self.config.agent_id} cycle {self.cycles_completed + 1} ({cycle_id[:8]}): "
             f"{len(cams)} camera(s), {unreachable} unreachable, "
             + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES)
-            + f"; {seconds:.1f}s; {queued} message(s) awaiting the broker"
+            + f"; {seconds:.1f}s; {backlog} earlier message(s) still awaiting the broker"
         )
 
 

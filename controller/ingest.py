@@ -77,6 +77,7 @@ class Ingest:
         self._queue: asyncio.Queue[RawMessage | object] = asyncio.Queue()
         self._ready: asyncio.Future[None] | None = None
         self._generation = 0
+        self._closing = False
         self._drained = asyncio.Event()
         self._written = asyncio.Condition()
         self._client = self._make_client()
@@ -181,7 +182,8 @@ class Ingest:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        self._hand_over(log.warning, "MQTT disconnected (%s); paho reconnects", reason_code)
+        if not self._closing:
+            self._hand_over(log.warning, "MQTT disconnected (%s); paho reconnects", reason_code)
 
     # --- the asyncio loop ----------------------------------------------
 
@@ -266,6 +268,7 @@ class Ingest:
     async def close(self, timeout: float = 10.0, *, drain: bool = True) -> None:  # noqa: ASYNC109
         """Write and ack what was received (when ``run`` still runs and
         ``drain``), then disconnect cleanly."""
+        self._closing = True
         if drain:
             self._queue.put_nowait(_STOP)
             try:

@@ -263,3 +263,24 @@ async def test_an_agent_death_is_an_offline_finding_and_survives_a_restart(
         assert second.reconciler.site_views["test-annex"].agent_online is False
     finally:
         await second.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_reports_sent_while_the_controller_is_down_arrive_after_it_returns(
+    db_url: str, mosquitto: Mosquitto, small_policy_path: Path, publisher: Publisher
+) -> None:
+    config = make_config(db_url, mosquitto, small_policy_path)
+    first = Controller(config)
+    await first.start()
+    await first.stop()
+    report = Agent("test-main").report(CAM1, "TEST-0001")
+    await publisher.send(report)  # queued by the broker in our persistent session
+    again = Controller(config)
+    await again.start()
+    try:
+        assert again.ingest is not None and again.store is not None
+        await again.ingest.wait_received(1, TIMEOUT)
+        record = (await again.store.load_sites(["test-main"]))["test-main"]
+        assert record.cameras[CAM1] == report.observation
+    finally:
+        await again.stop()

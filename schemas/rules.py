@@ -184,6 +184,14 @@ CATALOG: dict[str, Rule] = {
             "No ONVIF answer from the camera, or none recently enough",
         ),
         _rule(
+            "camera.auth-failed", "warning",
+            "The camera refuses the agent's credentials; it cannot be checked",
+            "카메라 인증 실패(점검 불가)",
+            RECORDING + "; PIPA Art. 29",
+            "ONVIF NotAuthorized (or HTTP 401) to the agent's credentials, and no identity "
+            "readable without them",
+        ),
+        _rule(
             "agent.offline", "critical",
             "The site's agent is offline; its cameras are not being checked",
             "점검 에이전트 중단",

@@ -69,7 +69,7 @@ def observe(
     if not reachable:
         found.append(unreachable_finding(subject, errors))
     elif match.kind == "unknown" and policy is not None:
-        found.append(undeclared_finding(subject, facts))
+        found.append(unmatched_finding(subject, facts, errors))
     if facts is not None:
         found += evaluate_for(policy, camera, facts, now, subject)
     return CameraObservation(
@@ -92,6 +92,35 @@ def unreachable_finding(subject: Subject, errors: tuple[CameraErrorInfo, ...]) -
         "camera.unreachable",
         f"the camera at {subject.address} does not answer{why}",
         {"errors": messages, "address": subject.address},
+    )
+
+
+def unmatched_finding(
+    subject: Subject, facts: CameraFacts | None, errors: tuple[CameraErrorInfo, ...]
+) -> Finding:
+    """The finding for a device that answered but matches no declaration.
+
+    Usually ``inventory.undeclared``. But a camera that refused our
+    credentials may show no identity at all (no serial, MAC or endpoint
+    reference readable without logging in); calling it undeclared would
+    accuse a declared camera of not being in the policy, so it is
+    ``camera.auth-failed`` instead: we cannot tell, and cannot check it.
+    """
+    identity = facts.identity if facts is not None else None
+    identified = identity is not None and bool(
+        identity.serial or identity.macs or identity.endpoint_reference
+    )
+    refused = [e for e in errors if e.kind == "auth-failed"]
+    if identified or not refused:
+        return undeclared_finding(subject, facts)
+    return subject.finding(
+        "camera.auth-failed",
+        f"the camera at {subject.address} refuses the agent's credentials "
+        f"({refused[0].operation}: {refused[0].message}); it cannot be identified or checked",
+        {
+            "address": subject.address,
+            "errors": tuple(f"{e.operation}: {e.message}" for e in refused),
+        },
     )
 
 

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from agent.checks.evaluate import evaluate_for
 from agent.checks.matching import Match, SiteIndex
-from agent.checks.observe import undeclared_finding
+from agent.checks.observe import unmatched_finding
 from agent.checks.subject import Subject, require_aware
 from controller.reconcile.model import AgentState, ReconcileSettings, SiteObservations
 from schemas.findings import Finding, make_finding
@@ -82,7 +82,7 @@ def reconcile_site(
                 continue
             subject = Subject(site.id, None, address)
             if observation.reachable:
-                found.append(undeclared_finding(subject, observation.facts))
+                found.append(unmatched_finding(subject, observation.facts, observation.errors))
             found += _judge(
                 policy,
                 None,

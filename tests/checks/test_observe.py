@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from agent.checks import SiteIndex, observe
-from checks.factory import NOW, camera_facts, make_policy, rules
+from checks.factory import NOW, camera_facts, make_policy, rules, unknown_facts
 from schemas.facts import AudioFacts, CameraFacts
 from schemas.messages import CameraErrorInfo, CameraObservation
 from schemas.policy import Policy, Site
@@ -130,3 +130,24 @@ def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         observe(policy=POLICY, site=SITE, index=None, address="127.0.0.1:8000",
                 reachable=True, facts=camera_facts(), errors=(), now=datetime(2026, 3, 1))
+
+
+REFUSED = CameraErrorInfo(kind="auth-failed", operation="GetDeviceInformation",
+                          message="ter:NotAuthorized")
+
+
+def test_camera_refusing_credentials_is_not_called_undeclared() -> None:
+    """A password-protected camera audited with wrong credentials shows no
+    identity; calling it undeclared would accuse a declared camera."""
+    seen = run(unknown_facts(address="127.0.0.77:80"), address="127.0.0.77:80", errors=(REFUSED,))
+    assert rules(seen.findings) == ["camera.auth-failed"]
+    (finding,) = seen.findings
+    assert finding.key == ("main", "127.0.0.77:80", "camera.auth-failed")
+    assert "refuses the agent's credentials" in finding.summary
+
+
+def test_identified_device_refusing_credentials_is_still_undeclared() -> None:
+    """With a serial readable (e.g. anonymously) the device is known not to be declared."""
+    seen = run(unknown_facts(address="127.0.0.77:80", serial="SN-STRANGER"),
+               address="127.0.0.77:80", errors=(REFUSED,))
+    assert rules(seen.findings) == ["inventory.undeclared"]

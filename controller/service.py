@@ -46,6 +46,7 @@ class Controller:
         self.reconciler: Reconciler | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: asyncio.Task[None] | None = None
+        self.failed = False
 
     async def start(self) -> None:
         """Raises ConfigError (bad policy), StoreError (database) or
@@ -86,14 +87,25 @@ class Controller:
         )
 
     async def _supervise(self) -> None:
+        """Run ingest and reconcile until stopped. If one fails, the group
+        cancels the other and the failure is logged with its traceback here,
+        the service's outermost boundary; ``done`` then lets ``run`` exit."""
         assert self.ingest is not None and self.reconciler is not None
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.ingest.run(), name="ingest")
                 group.create_task(self.reconciler.run(), name="reconcile")
-        except* CamwardenError as failures:
+        except* Exception as failures:
             for failure in failures.exceptions:
-                log.error("controller task failed: %s", failure)
+                log.error("controller task failed: %s", failure, exc_info=failure)
+            self.failed = True
+
+    async def done(self) -> bool:
+        """Wait until the background work ends (only by failure, or after
+        ``stop``); True when it failed."""
+        if self._tasks is not None:
+            await asyncio.wait([self._tasks])
+        return self.failed
 
     def _written(self, effects: BatchEffects) -> None:
         assert self.reconciler is not None
@@ -134,7 +146,7 @@ class Controller:
             self.store = None
 
 
-async def _serve(config: ControllerConfig) -> None:
+async def _serve(config: ControllerConfig) -> int:
     controller = Controller(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -142,23 +154,29 @@ async def _serve(config: ControllerConfig) -> None:
         loop.add_signal_handler(signum, stop.set)
     await controller.start()
     print(f"camwarden controller: API at {controller.api_url}", flush=True)
+    stopping = asyncio.create_task(stop.wait())
+    failing = asyncio.create_task(controller.done())
     try:
-        await stop.wait()
+        await asyncio.wait([stopping, failing], return_when=asyncio.FIRST_COMPLETED)
     finally:
+        stopping.cancel()
+        failing.cancel()
+        failed = controller.failed
         await controller.stop()
+    return 2 if failed else 0
 
 
 def run(args: argparse.Namespace) -> int:
     """``camwarden controller --config FILE``: 0 after a clean stop, 2 when
-    the configuration, a policy, the database or the broker is wrong."""
+    the configuration, a policy, the database or the broker is wrong, or
+    when its background work failed."""
     try:
         config = load_config(Path(args.config))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(config))
+        return asyncio.run(_serve(config))
     except CamwardenError as exc:
         print(f"camwarden controller: {exc}", file=sys.stderr)
         return 2
-    return 0

@@ -284,3 +284,42 @@ async def test_reports_sent_while_the_controller_is_down_arrive_after_it_returns
         assert record.cameras[CAM1] == report.observation
     finally:
         await again.stop()
+
+
+async def test_the_command_serves_until_terminated(
+    tmp_path: Path, mosquitto: Mosquitto, small_policy_path: Path, http: aiohttp.ClientSession
+) -> None:
+    import signal
+    import sys
+
+    config = tmp_path / "controller.yaml"
+    config.write_text(
+        f'database: {{url: "sqlite+aiosqlite:///cw.db"}}\n'
+        f"mqtt: {{host: 127.0.0.1, port: {mosquitto.port}}}\n"
+        f"policies: [{small_policy_path}]\n"
+        "api: {host: 127.0.0.1, port: 0}\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "camwarden.cli",
+        "controller",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), TIMEOUT)).decode()
+        assert "API at http://127.0.0.1:" in line, line
+        url = line.rsplit(" ", 1)[1].strip()
+        async with http.get(f"{url}/api/v1/health") as response:
+            assert await response.json() == {"status": "ok"}
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), TIMEOUT) == 0
+        assert (tmp_path / "cw.db").exists()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

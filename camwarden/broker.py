@@ -8,10 +8,13 @@ QoS 1 messages queued for a disconnected persistent session.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,16 @@ from pathlib import Path
 from schemas.errors import CamwardenError
 
 MAX_QUEUED_MESSAGES = 1_000_000
+
+
+def _die_with_parent() -> None:
+    """Run in the child before exec: on Linux, ask the kernel to send SIGTERM
+    to the broker when the process that started it dies, however it dies
+    (even SIGKILL), so that no broker is ever left behind."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -88,6 +101,7 @@ class Mosquitto:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 import sys
 import tempfile
 from collections import Counter
@@ -143,6 +144,11 @@ async def _demo(args: argparse.Namespace) -> int:
     from simulator.fleet import build_cameras, load_fleet
     from simulator.server import SimulatedFleet
 
+    # SIGTERM stops the demo as Ctrl-C does: every part is stopped in order.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+
     policy_dir = args.policies or POLICY_DIR
     loaded = _policies(policy_dir)
     password = secrets.token_urlsafe(12)
@@ -212,3 +218,6 @@ def run(args: argparse.Namespace) -> int:
     except TimeoutError as exc:
         print(f"camwarden demo: {exc}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("camwarden demo: stopped", file=sys.stderr)
+        return 130

@@ -114,12 +114,8 @@ def test_status_when_unreachable_from_the_start() -> None:
 
 
 def test_comparison_of_a_camera_with_audio_names_the_profile(fleet_data: FleetData) -> None:
-    rows = dict(
-        (aspect, (declared, observed))
-        for aspect, declared, observed in comparison(
-            fleet_data.details[(MAIN, "test-main-cam2")], NOW
-        )
-    )
+    detail = fleet_data.details[(MAIN, "test-main-cam2")]
+    rows = {aspect: (declared, observed) for aspect, declared, observed in comparison(detail, NOW)}
     assert tuple(rows) == ASPECTS
     assert rows["audio"] == (PER_POLICY, "AUDIO ENCODED in profile(s) main (1 input(s))")
     assert rows["retention"][1] == "keeps 30 days; oldest footage 30 d old"

@@ -20,10 +20,13 @@ from tui.widgets.status_line import StatusLine
 
 SITE_COLUMNS = (
     ("site", "Site"),
-    ("cameras", "Cameras decl/seen/ok"),
     ("findings", "Open ✖/▲/ℹ"),
+    ("cameras", "Cameras d/s/ok"),
     ("agent", "Agent, last report"),
+    ("id", "Site id"),
 )
+"""What needs attention first; the site id (long, and shown on the site
+screen) last, so that the rest fits 80 columns."""
 
 
 class FleetScreen(DataScreen):
@@ -65,9 +68,13 @@ class FleetScreen(DataScreen):
 
 def site_row(site: SiteView, now: datetime) -> Row:
     """One site as table cells; the row key is the site id."""
-    name = Text(site.name, style="bold")
-    name.append(f" {site.site_id}", style="dim")
     return (
         site.site_id,
-        (name, cameras_text(site), counts_text(site.findings_open), agent_text(site, now)),
+        (
+            Text(site.name, style="bold"),
+            counts_text(site.findings_open),
+            cameras_text(site),
+            agent_text(site, now),
+            Text(site.site_id, style="dim"),
+        ),
     )

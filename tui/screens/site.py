@@ -25,9 +25,10 @@ CAMERA_COLUMNS = (
     ("location", "Location"),
     ("device", "Vendor / model"),
     ("firmware", "Firmware"),
+    ("id", "Camera id"),
 )
-"""State and findings come before the wide columns so that they stay in
-view on an 80-column terminal."""
+"""State and findings come before the wide columns, and the (long) camera
+id last, so that what needs attention stays in view at 80 columns."""
 
 
 class SiteScreen(DataScreen):
@@ -79,9 +80,7 @@ def camera_row(camera: CameraView) -> Row:
         name = Text(f"? {label}", style="bold yellow")
     else:
         name = Text(label, style="bold")
-    if camera.camera_id:
-        name.append(f" {camera.camera_id}", style="dim")
-    elif camera.address and camera.address != label:
+    if not camera.camera_id and camera.address and camera.address != label:
         name.append(f" {camera.address}", style="dim")
     device = " ".join(part for part in (camera.manufacturer, camera.model) if part) or "—"
     return (
@@ -93,5 +92,6 @@ def camera_row(camera: CameraView) -> Row:
             camera.location or "—",
             device,
             camera.firmware or "—",
+            Text(camera.camera_id or "(undeclared)", style="dim"),
         ),
     )

@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,8 +93,14 @@ def _controller_config(workdir: Path, policy_paths: Sequence[Path], broker_port:
     )
 
 
-@contextlib.asynccontextmanager
-async def _workdir(requested: Path | None) -> AsyncIterator[Path]:
+def _write_secret(path: Path, secret: str) -> Path:
+    path.write_text(secret + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@contextlib.contextmanager
+def _workdir(requested: Path | None) -> Iterator[Path]:
     if requested is not None:
         requested.mkdir(parents=True, exist_ok=True)
         yield requested.resolve()
@@ -115,10 +121,14 @@ async def _print_summary(api_url: str) -> None:
         f"camwarden demo: {fleet.sites} sites, {fleet.cameras_declared} cameras declared, "
         f"{fleet.cameras_seen} seen, {fleet.cameras_compliant} compliant; open findings: "
         f"{fleet.findings_open.critical} critical, {fleet.findings_open.warning} warning, "
-        f"{fleet.findings_open.info} info; agents online {fleet.agents_online}/{fleet.agents_known}",
+        f"{fleet.findings_open.info} info; "
+        f"agents online {fleet.agents_online}/{fleet.agents_known}",
         file=out,
     )
-    print(f"\n{'site':34} {'declared':>8} {'seen':>5} {'compliant':>9} {'crit':>5} {'warn':>5}", file=out)
+    print(
+        f"\n{'site':34} {'declared':>8} {'seen':>5} {'compliant':>9} {'crit':>5} {'warn':>5}",
+        file=out,
+    )
     for site in sites.items:
         print(
             f"{site.site_id:34} {site.cameras_declared:>8} {site.cameras_seen:>5} "
@@ -132,8 +142,11 @@ async def _print_summary(api_url: str) -> None:
         print(f"  {rule_id:32} {count}", file=out)
     print("\nopen findings:", file=out)
     for finding in sorted(findings.items, key=lambda f: (f.site_id, f.camera_key, f.rule)):
-        print(f"  {finding.severity:8} {finding.rule:30} {finding.site_id}/{finding.camera_key}: "
-              f"{finding.summary}", file=out)
+        print(
+            f"  {finding.severity:8} {finding.rule:30} {finding.site_id}/{finding.camera_key}: "
+            f"{finding.summary}",
+            file=out,
+        )
 
 
 async def _demo(args: argparse.Namespace) -> int:
@@ -158,10 +171,8 @@ async def _demo(args: argparse.Namespace) -> int:
         fleet = load_fleet(fleet_file, policy) if fleet_file.exists() else None
         cameras += build_cameras(policy, fleet, password=password)
 
-    async with _workdir(args.workdir) as workdir:
-        password_file = workdir / "camera-password"
-        password_file.write_text(password + "\n", encoding="utf-8")
-        password_file.chmod(0o600)
+    with _workdir(args.workdir) as workdir:
+        password_file = _write_secret(workdir / "camera-password", password)
         broker = Mosquitto(workdir / "mosquitto")
         broker.start()
         agents: list[Agent] = []
@@ -171,27 +182,36 @@ async def _demo(args: argparse.Namespace) -> int:
                 sites: list[DemoSite] = []
                 for path, policy in loaded:
                     for site in policy.sites:
-                        targets = tuple(e.address for e in sim.endpoints if e.camera.site_id == site.id)
+                        targets = tuple(
+                            e.address for e in sim.endpoints if e.camera.site_id == site.id
+                        )
                         if site.id == "gyeyang-fire-gyesan":
                             # A device that stopped answering: nothing listens there.
                             targets += (f"127.0.0.1:{free_port()}",)
                         sites.append(DemoSite(policy, path, site.id, targets))
                 controller = Controller(
-                    load_controller_config(_controller_config(workdir, [p for p, _ in loaded], broker.port))
+                    load_controller_config(
+                        _controller_config(workdir, [p for p, _ in loaded], broker.port)
+                    )
                 )
                 await controller.start()
                 for site in sites:
-                    agent = Agent(load_agent_config(_agent_config(workdir, site, broker.port, password_file)),
-                                  policy=site.policy)
+                    agent = Agent(
+                        load_agent_config(_agent_config(workdir, site, broker.port, password_file)),
+                        policy=site.policy,
+                    )
                     agents.append(agent)
                     tasks.create_task(agent.run(), name=f"agent {site.site_id}")
                 print(
                     f"camwarden demo: {len(cameras)} simulated cameras on 127.0.0.1, "
-                    f"broker {broker.url}, controller API {controller.api_url}, work folder {workdir}",
+                    f"broker {broker.url}, controller API {controller.api_url}, "
+                    f"work folder {workdir}",
                     file=sys.stderr,
                 )
                 if args.headless:
-                    await controller.wait_for_full_cycles([s.site_id for s in sites], timeout=args.timeout)
+                    await controller.wait_for_full_cycles(
+                        [s.site_id for s in sites], timeout=args.timeout
+                    )
                     await _print_summary(controller.api_url)
                 else:
                     from tui.app import CamwardenApp

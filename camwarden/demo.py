@@ -195,13 +195,15 @@ async def _demo(args: argparse.Namespace) -> int:
                     )
                 )
                 await controller.start()
-                for site in sites:
+                for demo_site in sites:
                     agent = Agent(
-                        load_agent_config(_agent_config(workdir, site, broker.port, password_file)),
-                        policy=site.policy,
+                        load_agent_config(
+                            _agent_config(workdir, demo_site, broker.port, password_file)
+                        ),
+                        policy=demo_site.policy,
                     )
                     agents.append(agent)
-                    tasks.create_task(agent.run(), name=f"agent {site.site_id}")
+                    tasks.create_task(agent.run(), name=f"agent {demo_site.site_id}")
                 print(
                     f"camwarden demo: {len(cameras)} simulated cameras on 127.0.0.1, "
                     f"broker {broker.url}, controller API {controller.api_url}, "

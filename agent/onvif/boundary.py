@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import aiohttp
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from zeep import exceptions as zeep_exc
 
 from schemas.errors import (

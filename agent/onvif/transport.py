@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 from multidict import CIMultiDict
 from zeep.exceptions import TransportError
 from zeep.transports import Transport

@@ -15,7 +15,7 @@ import hashlib
 import os
 from datetime import UTC, datetime
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"

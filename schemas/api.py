@@ -12,6 +12,19 @@ Routes (all GET, JSON)::
                                                                 address for an undeclared device)
     /api/v1/findings                        Page[FindingView]  ?site= &camera= &rule= &severity=
                                                                &state= &offset= &limit=
+    /api/v1/findings/{id}                   FindingView
+    /api/v1/findings/{id}/history           tuple[FindingEvent, ...]
+    POST /api/v1/findings/{id}/acknowledge  AcknowledgeRequest -> FindingView   (operator role)
+    /api/v1/policies                        Page[PolicyVersionView]
+    /api/v1/policies/{policy_id}            PolicyDetail
+    /api/v1/events                          text/event-stream of ChangeEvent (one SSE event per
+                                            change: "event: <kind>" and "data: <ChangeEvent json>";
+                                            "id:" is ChangeEvent.seq; Last-Event-ID resumes)
+
+Authentication: every route but /api/v1/health needs ``Authorization: Bearer
+TOKEN``; 401 without a valid token, 403 when the token's role may not do it.
+Roles: ``viewer`` reads everything; ``operator`` also acknowledges.
+Errors are ``{"error": "what is wrong"}`` with a 4xx/5xx status.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ from pydantic import AwareDatetime, Field
 from schemas.base import Model
 from schemas.facts import CameraFacts
 from schemas.findings import EvidenceValue
-from schemas.policy import DeclaredCamera
+from schemas.policy import DeclaredCamera, Policy
 from schemas.rules import Severity
 
 CameraState = Literal["compliant", "findings", "missing", "undeclared", "unreachable", "unknown"]
@@ -105,6 +118,73 @@ class FindingView(Model):
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     resolved_at: AwareDatetime | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: AwareDatetime | None = None
+    note: str | None = None
+    """The acknowledging operator's note."""
+
+
+FindingEventKind = Literal["opened", "acknowledged", "escalated", "resolved", "reopened"]
+
+
+class FindingEvent(Model):
+    """One step of a finding's history (never deleted)."""
+
+    finding_id: int
+    kind: FindingEventKind
+    at: AwareDatetime
+    by: str | None = None
+    """Who: an operator's name for acknowledgements, None for the controller's own changes."""
+    note: str | None = None
+    severity: Severity | None = None
+
+
+class AcknowledgeRequest(Model):
+    note: str = Field(min_length=1, max_length=2000)
+    """Why it is acknowledged (what is being done about it)."""
+
+
+class AgentPolicyView(Model):
+    agent_id: str
+    site_id: str
+    policy_version: str
+    """The version the agent said its latest findings were computed with."""
+    reported_at: AwareDatetime
+
+
+class PolicyVersionView(Model):
+    policy_id: str
+    version: str
+    organisation: str
+    sites: tuple[str, ...]
+    loaded_at: AwareDatetime
+    agents: tuple[AgentPolicyView, ...] = ()
+
+
+class PolicyDetail(Model):
+    summary: PolicyVersionView
+    policy: Policy
+
+
+ChangeKind = Literal["finding", "site", "agent", "heartbeat"]
+
+
+class ChangeEvent(Model):
+    """One change the controller made, pushed to consoles as it happens.
+
+    ``finding``: a finding opened, acknowledged, escalated, resolved or
+    reopened (``finding`` and ``event`` are set); ``site``: a site's summary
+    changed (``site`` set); ``agent``: an agent came online or went offline
+    (``site`` set); ``heartbeat``: nothing changed, the stream is alive.
+    """
+
+    seq: int = Field(ge=0)
+    kind: ChangeKind
+    at: AwareDatetime
+    site_id: str | None = None
+    finding: FindingView | None = None
+    event: FindingEvent | None = None
+    site: SiteView | None = None
 
 
 class CameraDetail(Model):

@@ -15,7 +15,8 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from schemas.base import Model
 from schemas.facts import CameraFacts, DeviceInfo
 from schemas.findings import Finding
-from schemas.policy import Slug
+from schemas.policy import Policy, Slug
+from schemas.rules import Severity
 
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 """A uuid4 as 32 lower-case hex digits (``uuid.uuid4().hex``)."""
@@ -117,3 +118,39 @@ class CycleReport(Model):
 
 
 AgentMessage = AgentBirth | AgentDeath | CameraReport | CycleReport
+
+
+class PolicyMessage(Model):
+    """A site's policy, published retained by the controller on the site's
+    policy topic. Agents use the newest version they receive and name it in
+    every report (``policy_version``)."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["policy"] = "policy"
+    site_id: Slug
+    policy_id: str
+    version: str
+    published_at: AwareDatetime
+    policy: Policy
+
+
+AlertEvent = Literal["opened", "escalated", "resolved", "reopened"]
+
+
+class AlertMessage(Model):
+    """A finding that opened, escalated, reopened or resolved, as the
+    controller announces it on the site's alert topic (and to webhooks)."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["alert"] = "alert"
+    alert_id: Uuid
+    event: AlertEvent
+    at: AwareDatetime
+    site_id: Slug
+    finding_id: int
+    rule: str
+    severity: Severity
+    camera_key: str
+    """The camera id, the address of an undeclared device, or the agent id."""
+    summary: str
+    legal_basis: str

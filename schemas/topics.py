@@ -7,6 +7,8 @@ or ``#``)::
     camwarden/v1/site/{site}/agent/{agent}/death   AgentDeath   (last will)
     camwarden/v1/site/{site}/agent/{agent}/report  CameraReport
     camwarden/v1/site/{site}/agent/{agent}/cycle   CycleReport
+    camwarden/v1/site/{site}/policy                PolicyMessage  (retained, from the controller)
+    camwarden/v1/site/{site}/alert                 AlertMessage   (from the controller)
 
 Controllers subscribe with ``agent_filter()``, several replicas through a
 shared subscription (``shared(group, filter)``) so the broker splits the load.
@@ -17,11 +19,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from schemas.errors import MessageError
-from schemas.messages import AgentBirth, AgentDeath, AgentMessage, CameraReport, CycleReport
+from schemas.messages import (
+    AgentBirth,
+    AgentDeath,
+    AgentMessage,
+    AlertMessage,
+    CameraReport,
+    CycleReport,
+    PolicyMessage,
+)
 
 ROOT = "camwarden/v1"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -75,6 +86,62 @@ def agent_filter(site_id: str | None = None, kind: TopicKind | None = None) -> s
     return f"{ROOT}/site/{site}/agent/+/{last}"
 
 
+def policy_topic(site_id: str) -> str:
+    """Where the controller publishes a site's policy (retained)."""
+    return f"{ROOT}/site/{_slug('site id', site_id)}/policy"
+
+
+def alert_topic(site_id: str) -> str:
+    """Where the controller announces a site's alerts."""
+    return f"{ROOT}/site/{_slug('site id', site_id)}/alert"
+
+
+def alert_filter(site_id: str | None = None) -> str:
+    site = _slug("site id", site_id) if site_id is not None else "+"
+    return f"{ROOT}/site/{site}/alert"
+
+
+def _site_topic(topic: str, last: str) -> str:
+    """The site id of ``camwarden/v1/site/{site}/{last}``."""
+    parts = topic.split("/")
+    if len(parts) != 5 or "/".join(parts[:3]) != f"{ROOT}/site" or parts[4] != last:
+        raise MessageError(f"topic {topic!r} is not a camwarden {last} topic")
+    return _slug("site id", parts[3])
+
+
+def decode_policy(topic: str, payload: bytes) -> PolicyMessage:
+    """Validate a policy message; its site must be the topic's."""
+    site_id = _site_topic(topic, "policy")
+    message = _validate(topic, PolicyMessage, payload)
+    if message.site_id != site_id or site_id not in {s.id for s in message.policy.sites}:
+        raise MessageError(f"{topic}: policy message is not for site {site_id!r}")
+    return message
+
+
+def decode_alert(topic: str, payload: bytes) -> AlertMessage:
+    """Validate an alert message; its site must be the topic's."""
+    site_id = _site_topic(topic, "alert")
+    message = _validate(topic, AlertMessage, payload)
+    if message.site_id != site_id:
+        raise MessageError(f"{topic}: alert is for site {message.site_id!r}, not the topic's")
+    return message
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(topic: str, model: type[M], payload: bytes) -> M:
+    try:
+        return model.model_validate_json(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise MessageError(
+            f"{topic}: invalid {model.__name__} ({exc.error_count()} error(s)); "
+            f"first at {loc}: {first['msg']}"
+        ) from None
+
+
 def shared(group: str, topic_filter: str) -> str:
     """An MQTT 5 shared subscription: each message goes to one member of ``group``."""
     if not _SHARE_GROUP.match(group):
@@ -106,16 +173,7 @@ def decode(topic: str, payload: bytes) -> tuple[AgentTopic, AgentMessage]:
     payload of the wrong kind, or a payload whose site or agent differs from
     the topic's (an agent may only speak for itself)."""
     where = parse(topic)
-    model = MESSAGE_FOR_KIND[where.kind]
-    try:
-        message = model.model_validate_json(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "payload"
-        raise MessageError(
-            f"{topic}: invalid {model.__name__} ({exc.error_count()} error(s)); "
-            f"first at {loc}: {first['msg']}"
-        ) from None
+    message = _validate(topic, MESSAGE_FOR_KIND[where.kind], payload)
     assert isinstance(message, AgentBirth | AgentDeath | CameraReport | CycleReport)
     if message.site_id != where.site_id or message.agent_id != where.agent_id:
         raise MessageError(

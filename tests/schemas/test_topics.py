@@ -126,3 +126,43 @@ def test_filters() -> None:
     assert shared("ctl", agent_filter()) == "$share/ctl/camwarden/v1/site/+/agent/+/+"
     with pytest.raises(MessageError):
         shared("bad/group", agent_filter())
+
+
+def test_policy_and_alert_topics_round_trip() -> None:
+    from pathlib import Path
+
+    from schemas.messages import AlertMessage, PolicyMessage
+    from schemas.policy_file import load_policy
+    from schemas.topics import alert_filter, alert_topic, decode_alert, decode_policy, policy_topic
+
+    policy = load_policy(Path(__file__).parent.parent / "fixtures" / "policy-small.yaml")
+    message = PolicyMessage(
+        site_id="test-main",
+        policy_id=policy.policy_id,
+        version=policy.version,
+        published_at=NOW,
+        policy=policy,
+    )
+    topic = policy_topic("test-main")
+    assert topic == "camwarden/v1/site/test-main/policy"
+    assert decode_policy(topic, message.model_dump_json().encode()) == message
+    with pytest.raises(MessageError, match="not for site 'other'"):
+        decode_policy(policy_topic("other"), message.model_dump_json().encode())
+
+    alert = AlertMessage(
+        alert_id=uuid.UUID(int=9).hex,
+        event="opened",
+        at=NOW,
+        site_id="site-a",
+        finding_id=7,
+        rule="audio.recorded",
+        severity="critical",
+        camera_key="cam-1",
+        summary="s",
+        legal_basis="PIPA Art. 25(5)",
+    )
+    assert alert_topic("site-a") == "camwarden/v1/site/site-a/alert"
+    assert alert_filter() == "camwarden/v1/site/+/alert"
+    assert decode_alert(alert_topic("site-a"), alert.model_dump_json().encode()) == alert
+    with pytest.raises(MessageError, match="not a camwarden alert topic"):
+        decode_alert(policy_topic("site-a"), b"{}")

@@ -6,8 +6,8 @@ would audit the wrong cameras or report to nobody. Beyond the file's own
 shape, loading checks what only the file system can tell: that the policy
 loads, that it declares ``site_id``, and that each password file is readable.
 
-Relative paths (``policy``, ``password_file``) are relative to the
-configuration file, so that a folder of config, policy and secrets can move
+Relative paths (``policy``, ``password_file``, ``ca_file``, ``spool.path``)
+are relative to the configuration file, so that a folder of config, policy and secrets can move
 as one. ``load_config`` returns them resolved.
 """
 
@@ -37,7 +37,32 @@ class MqttConfig(Model):
     """How long the broker keeps the session (and queues for it) while the agent is away."""
     keepalive_s: int = Field(default=30, ge=5, le=65535)
     tls: bool = False
-    """TLS with the system's certificate authorities."""
+    """TLS to the broker; verified against ``ca_file``, or the system's CAs."""
+    ca_file: str | None = None
+    """PEM file of the CA that signed the broker's certificate (with ``tls``)."""
+    policy_updates: bool = True
+    """Take newer policy versions the controller publishes on the site's
+    policy topic (retained); the file named by ``policy`` is the start."""
+
+    @model_validator(mode="after")
+    def _ca_needs_tls(self) -> MqttConfig:
+        if self.ca_file is not None and not self.tls:
+            raise ValueError("ca_file is given but tls is false")
+        return self
+
+
+class SpoolConfig(Model):
+    """The on-disk outbox (agent/spool.py): reports wait there, in order,
+    until the broker acknowledged them, across broker outages and agent
+    restarts."""
+
+    enabled: bool = True
+    path: str = "camwarden-spool.sqlite"
+    """SQLite file (relative to the configuration file's folder)."""
+    max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
+    """Past this, the oldest messages are dropped, with a warning and a count."""
+    max_age_s: float = Field(default=7 * 86400, gt=0)
+    """A message older than this is dropped (a week-old audit is no news)."""
 
 
 class CamerasConfig(Model):
@@ -67,6 +92,7 @@ class AgentConfig(Model):
     policy: str
     """Path of the policy file (resolved against the config file's folder)."""
     mqtt: MqttConfig = MqttConfig()
+    spool: SpoolConfig = SpoolConfig()
     cameras: CamerasConfig
     interval_s: float = Field(default=60.0, gt=0)
     """Seconds from the start of one audit cycle to the start of the next."""
@@ -74,6 +100,10 @@ class AgentConfig(Model):
     """Seconds per ONVIF call."""
     max_concurrency: int = Field(default=64, ge=1, le=4096)
     """Cameras talked to at once."""
+    full_snapshot_interval_s: float = Field(default=3600.0, ge=0)
+    """Every camera is reported in full at least this often; in between, a
+    camera whose facts and findings did not change travels in the cycle's
+    heartbeat. 0: every cycle is a full snapshot."""
 
     @property
     def client_id(self) -> str:
@@ -137,8 +167,12 @@ def load_config_and_policy(path: Path) -> tuple[AgentConfig, Policy, Site]:
         update={
             "policy": _resolve(base, raw.policy),
             "mqtt": raw.mqtt.model_copy(
-                update={"password_file": _resolve(base, raw.mqtt.password_file)}
+                update={
+                    "password_file": _resolve(base, raw.mqtt.password_file),
+                    "ca_file": _resolve(base, raw.mqtt.ca_file),
+                }
             ),
+            "spool": raw.spool.model_copy(update={"path": _resolve(base, raw.spool.path)}),
             "cameras": raw.cameras.model_copy(
                 update={"password_file": _resolve(base, raw.cameras.password_file)}
             ),
@@ -151,6 +185,7 @@ def load_config_and_policy(path: Path) -> tuple[AgentConfig, Policy, Site]:
     for keys, file in (
         (("cameras", "password_file"), config.cameras.password_file),
         (("mqtt", "password_file"), config.mqtt.password_file),
+        (("mqtt", "ca_file"), config.mqtt.ca_file),
     ):
         if file is not None:
             read_secret(Path(file), where=where(*keys))

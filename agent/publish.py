@@ -73,6 +73,8 @@ class BrokerSettings:
     session_expiry_s: int = 86400
     keepalive_s: int = 30
     tls: bool = False
+    ca_file: str | None = None
+    """PEM of the CA that signed the broker's certificate; None: the system's CAs."""
     reconnect_min_s: float = 1.0
     """First wait after a lost connection; doubles up to ``reconnect_max_s``."""
     reconnect_max_s: float = 30.0
@@ -177,7 +179,7 @@ class Publisher:
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         if s.tls:
-            client.tls_set()
+            client.tls_set(ca_certs=s.ca_file)
         will_topic, will_payload = encode(self.death)
         client.will_set(will_topic, will_payload, qos=QOS, retain=False)
         client.on_connect = self._on_connect

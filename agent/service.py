@@ -144,6 +144,7 @@ class Agent:
             session_expiry_s=m.session_expiry_s,
             keepalive_s=m.keepalive_s,
             tls=m.tls,
+            ca_file=m.ca_file,
         )
 
     def credentials(self) -> Credentials | None:

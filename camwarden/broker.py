@@ -1,9 +1,24 @@
 """A private Mosquitto for the demo and the tests.
 
 Never a broker of our own: this writes a configuration file and runs the real
-``mosquitto`` binary on a free loopback port. ``max_queued_messages`` is
-raised far above Mosquitto's default of 1000, past which it silently drops
-QoS 1 messages queued for a disconnected persistent session.
+``mosquitto`` binary on a free loopback port.
+
+Nothing may be dropped silently, so the limits that make Mosquitto drop are
+set on purpose (docs/pipeline.md):
+
+- ``max_queued_messages`` far above the default of 1000, past which it
+  silently drops QoS 1 messages queued for a disconnected persistent session
+  (a controller away for a minute at fleet scale queues far more);
+- ``max_inflight_messages`` raised from 20 so that a controller, which acks
+  a message only once its batch committed, gets whole batches in flight;
+- ``max_packet_size`` bounds one message: a larger one is refused at the
+  door (an MQTT 5 client learns the limit in CONNACK and paho refuses to
+  send it, which the agent raises), never cut or lost in the middle.
+  ``message_size_limit`` is its deprecated predecessor and is not used.
+
+With ``auth`` the broker allows no anonymous client and enforces the
+password and ACL files ``camwarden broker-config`` writes; with ``tls`` the
+listener speaks TLS only.
 """
 
 from __future__ import annotations
@@ -22,6 +37,28 @@ from pathlib import Path
 from schemas.errors import CamwardenError
 
 MAX_QUEUED_MESSAGES = 1_000_000
+MAX_INFLIGHT_MESSAGES = 1000
+MAX_PACKET_SIZE = 4 * 1024 * 1024
+"""Bytes: four times the controller's default quarantine limit, so that an
+oversized report reaches the controller and is quarantined with its reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAuth:
+    """The password and ACL files of ``camwarden broker-config``."""
+
+    password_file: Path
+    acl_file: Path
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerTls:
+    """PEM files of a TLS listener: the CA that signed the server certificate
+    (clients verify against it), the certificate and its key."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
 
 
 def _die_with_parent() -> None:
@@ -43,13 +80,37 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def mosquitto_config(
-    port: int, workdir: Path, *, host: str = "127.0.0.1", persistence: bool = True
+    port: int,
+    workdir: Path,
+    *,
+    host: str = "127.0.0.1",
+    persistence: bool = True,
+    auth: BrokerAuth | None = None,
+    tls: BrokerTls | None = None,
 ) -> str:
     lines = [
+        "per_listener_settings false",
         f"listener {port} {host}",
-        "allow_anonymous true",
+    ]
+    if tls is not None:
+        lines += [
+            f"cafile {tls.ca_file}",
+            f"certfile {tls.cert_file}",
+            f"keyfile {tls.key_file}",
+        ]
+    if auth is not None:
+        lines += [
+            "allow_anonymous false",
+            f"password_file {auth.password_file}",
+            f"acl_file {auth.acl_file}",
+        ]
+    else:
+        lines.append("allow_anonymous true")
+    lines += [
         f"max_queued_messages {MAX_QUEUED_MESSAGES}",
-        "max_inflight_messages 100",
+        "max_queued_bytes 0",
+        f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+        f"max_packet_size {MAX_PACKET_SIZE}",
         "persistent_client_expiration 14d",
         f"persistence {'true' if persistence else 'false'}",
         f"persistence_location {workdir}/",
@@ -77,6 +138,8 @@ class Mosquitto:
     host: str = "127.0.0.1"
     port: int = 0
     persistence: bool = True
+    auth: BrokerAuth | None = None
+    tls: BrokerTls | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -94,7 +157,14 @@ class Mosquitto:
             self.port = free_port(self.host)
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(
-            mosquitto_config(self.port, self.workdir, host=self.host, persistence=self.persistence)
+            mosquitto_config(
+                self.port,
+                self.workdir,
+                host=self.host,
+                persistence=self.persistence,
+                auth=self.auth,
+                tls=self.tls,
+            )
         )
         self.process = subprocess.Popen(
             [binary, "-c", str(conf)],

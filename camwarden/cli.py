@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     controller.add_argument("--config", type=Path, required=True, metavar="FILE")
     controller.set_defaults(handler=_lazy("controller.service:run"))
 
+    broker_config = commands.add_parser(
+        "broker-config",
+        help="write Mosquitto password and ACL files for a fleet's agents and controllers",
+    )
+    broker_config.add_argument("--agents", type=Path, required=True, metavar="FILE")
+    broker_config.add_argument("--out", type=Path, required=True, metavar="DIR")
+    broker_config.set_defaults(handler=_lazy("camwarden.mqtt_auth:run"))
+
     tui = commands.add_parser("tui", help="the operator console")
     tui.add_argument("--api", default="http://127.0.0.1:8080", metavar="URL")
     tui.set_defaults(handler=_lazy("tui.app:run"))

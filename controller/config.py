@@ -45,6 +45,11 @@ class MqttConfig(Model):
     password_file: str | None = None
     max_payload_bytes: int = Field(default=1_048_576, ge=1024)
     """A payload larger than this is quarantined unread."""
+    tls: bool = False
+    """TLS to the broker; verified against ``ca_file``, or the system's CAs."""
+    ca_file: str | None = None
+    """PEM file of the CA that signed the broker's certificate (relative to
+    the configuration file)."""
 
 
 class ApiConfig(Model):
@@ -105,6 +110,8 @@ def load_config(path: Path) -> ControllerConfig:
     mqtt = config.mqtt
     if mqtt.password_file is not None:
         mqtt = mqtt.model_copy(update={"password_file": _absolute(base, mqtt.password_file)})
+    if mqtt.ca_file is not None:
+        mqtt = mqtt.model_copy(update={"ca_file": _absolute(base, mqtt.ca_file)})
     config = config.model_copy(
         update={
             "policies": tuple(_absolute(base, p) for p in config.policies),

@@ -91,6 +91,8 @@ class Ingest:
         )
         if self.config.username is not None:
             client.username_pw_set(self.config.username, read_password(self.config))
+        if self.config.tls:
+            client.tls_set(ca_certs=self.config.ca_file)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe

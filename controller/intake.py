@@ -8,14 +8,18 @@ become ``Rejected`` entries for the quarantine, never exceptions.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from schemas.errors import MessageError
-from schemas.messages import AgentBirth, AgentDeath, CameraObservation, CameraReport, CycleReport
+from schemas.fingerprint import observation_fingerprint
+from schemas.messages import (
+    AgentBirth,
+    AgentDeath,
+    CameraHeartbeat,
+    CameraReport,
+    CycleReport,
+)
 from schemas.topics import decode
 
 QUARANTINE_KEEP_BYTES = 65_536
@@ -59,11 +63,18 @@ class Batch:
 
     reports: list[CameraReport] = field(default_factory=list)
     cycles: list[CycleReport] = field(default_factory=list)
+    heartbeats: list[CameraHeartbeat] = field(default_factory=list)
     agent_events: list[AgentEvent] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.reports) + len(self.cycles) + len(self.agent_events) + len(self.rejected)
+        return (
+            len(self.reports)
+            + len(self.cycles)
+            + len(self.heartbeats)
+            + len(self.agent_events)
+            + len(self.rejected)
+        )
 
 
 def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
@@ -83,6 +94,8 @@ def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
                     batch.reports.append(message)
                 elif isinstance(message, CycleReport):
                     batch.cycles.append(message)
+                elif isinstance(message, CameraHeartbeat):
+                    batch.heartbeats.append(message)
                 else:
                     batch.agent_events.append(AgentEvent(message, raw.retain))
         if reason is not None:
@@ -98,30 +111,5 @@ def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
     return batch
 
 
-def change_signature(observation: CameraObservation) -> str:
-    """A hash of what an observation says about the device, leaving out what
-    moves on every audit of an unchanged device (the audit time, the clock
-    readings but not their offset, the ends of continuous footage, wording of
-    summaries and error messages). Equal signatures: nothing worth a history
-    row."""
-    data: dict[str, Any] = observation.model_dump(mode="json", exclude={"observed_at"})
-    facts = data.get("facts")
-    if facts:
-        clock = facts.get("clock")
-        if clock and observation.facts is not None and observation.facts.clock is not None:
-            facts["clock"] = {
-                "offset_s": round(observation.facts.clock.offset_seconds),
-                "ntp": clock["ntp"],
-                "ntp_servers": clock["ntp_servers"],
-            }
-        recording = facts.get("recording")
-        if recording:
-            recording.pop("data_from", None)
-            recording.pop("data_until", None)
-            for item in recording.get("recordings", ()):
-                item.pop("data_from", None)
-                item.pop("data_until", None)
-    data["findings"] = sorted(f["rule"] for f in data["findings"])
-    data["errors"] = sorted((e["kind"], e["operation"]) for e in data["errors"])
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+change_signature = observation_fingerprint
+"""Equal signatures: nothing worth a history row (``schemas.fingerprint``)."""

@@ -117,7 +117,40 @@ class CycleReport(Model):
     camera_reports: int = Field(ge=0)
 
 
-AgentMessage = AgentBirth | AgentDeath | CameraReport | CycleReport
+FactsHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+"""``schemas.fingerprint.observation_fingerprint``: SHA-256 as 64 hex digits."""
+
+
+class HeartbeatEntry(Model):
+    """One camera that is still as last reported in full."""
+
+    address: str
+    reachable: bool
+    facts_hash: FactsHash
+    """The fingerprint of the last full report of this camera: the controller
+    applies the heartbeat only if it holds an observation with this hash."""
+
+
+class CameraHeartbeat(Model):
+    """Cameras whose facts and findings did not change since their last full
+    report, audited again at ``observed_at``: "still so, seen now". Sent once
+    per cycle (in chunks for a large site), before the cycle report; a
+    camera that changed travels as a full ``CameraReport`` instead."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["heartbeat"] = "heartbeat"
+    report_id: Uuid
+    agent_id: Slug
+    site_id: Slug
+    session_id: Uuid
+    cycle_id: Uuid
+    policy_id: str
+    policy_version: str
+    observed_at: AwareDatetime
+    cameras: tuple[HeartbeatEntry, ...] = Field(min_length=1)
+
+
+AgentMessage = AgentBirth | AgentDeath | CameraReport | CycleReport | CameraHeartbeat
 
 
 class PolicyMessage(Model):

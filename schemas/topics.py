@@ -7,6 +7,7 @@ or ``#``)::
     camwarden/v1/site/{site}/agent/{agent}/death   AgentDeath   (last will)
     camwarden/v1/site/{site}/agent/{agent}/report  CameraReport
     camwarden/v1/site/{site}/agent/{agent}/cycle   CycleReport
+    camwarden/v1/site/{site}/agent/{agent}/heartbeat  CameraHeartbeat
     camwarden/v1/site/{site}/policy                PolicyMessage  (retained, from the controller)
     camwarden/v1/site/{site}/alert                 AlertMessage   (from the controller)
 
@@ -29,6 +30,7 @@ from schemas.messages import (
     AgentDeath,
     AgentMessage,
     AlertMessage,
+    CameraHeartbeat,
     CameraReport,
     CycleReport,
     PolicyMessage,
@@ -44,6 +46,7 @@ class TopicKind(StrEnum):
     DEATH = "death"
     REPORT = "report"
     CYCLE = "cycle"
+    HEARTBEAT = "heartbeat"
 
 
 MESSAGE_FOR_KIND: dict[TopicKind, type[BaseModel]] = {
@@ -51,6 +54,7 @@ MESSAGE_FOR_KIND: dict[TopicKind, type[BaseModel]] = {
     TopicKind.DEATH: AgentDeath,
     TopicKind.REPORT: CameraReport,
     TopicKind.CYCLE: CycleReport,
+    TopicKind.HEARTBEAT: CameraHeartbeat,
 }
 
 RETAINED: frozenset[TopicKind] = frozenset({TopicKind.BIRTH})
@@ -76,19 +80,28 @@ def agent_topic(kind: TopicKind, site_id: str, agent_id: str) -> str:
     return f"{ROOT}/site/{_slug('site id', site_id)}/agent/{_slug('agent id', agent_id)}/{kind}"
 
 
-def agent_filter(site_id: str | None = None, kind: TopicKind | None = None) -> str:
+def agent_filter(
+    site_id: str | None = None, kind: TopicKind | None = None, agent_id: str | None = None
+) -> str:
     """Subscription filter for every agent message (of one site, of one kind,
-    if given). A controller replica takes births and deaths directly (MQTT 5
-    sends no retained message to a shared subscription) and reports and
-    cycles through a shared subscription."""
+    of one agent, if given). A controller replica takes births and deaths
+    directly (MQTT 5 sends no retained message to a shared subscription) and
+    reports and cycles through a shared subscription."""
     site = _slug("site id", site_id) if site_id is not None else "+"
+    agent = _slug("agent id", agent_id) if agent_id is not None else "+"
     last = TopicKind(kind).value if kind is not None else "+"
-    return f"{ROOT}/site/{site}/agent/+/{last}"
+    return f"{ROOT}/site/{site}/agent/{agent}/{last}"
 
 
 def policy_topic(site_id: str) -> str:
     """Where the controller publishes a site's policy (retained)."""
     return f"{ROOT}/site/{_slug('site id', site_id)}/policy"
+
+
+def policy_filter(site_id: str | None = None) -> str:
+    """Every site's policy topic (or one site's)."""
+    site = _slug("site id", site_id) if site_id is not None else "+"
+    return f"{ROOT}/site/{site}/policy"
 
 
 def alert_topic(site_id: str) -> str:
@@ -174,7 +187,9 @@ def decode(topic: str, payload: bytes) -> tuple[AgentTopic, AgentMessage]:
     the topic's (an agent may only speak for itself)."""
     where = parse(topic)
     message = _validate(topic, MESSAGE_FOR_KIND[where.kind], payload)
-    assert isinstance(message, AgentBirth | AgentDeath | CameraReport | CycleReport)
+    assert isinstance(
+        message, AgentBirth | AgentDeath | CameraReport | CycleReport | CameraHeartbeat
+    )
     if message.site_id != where.site_id or message.agent_id != where.agent_id:
         raise MessageError(
             f"{topic}: payload speaks for site {message.site_id!r} agent "

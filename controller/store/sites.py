@@ -125,13 +125,19 @@ async def load_sites(connection: AsyncConnection, site_ids: list[str]) -> dict[s
     records = {site_id: SiteRecord(site_id) for site_id in site_ids}
     for start in range(0, len(site_ids), _SITE_CHUNK):
         chunk = site_ids[start : start + _SITE_CHUNK]
-        rows = await connection.execute(
-            select(observations.c.site_id, observations.c.address, observations.c.body).where(
-                observations.c.site_id.in_(chunk)
-            )
+        seen_rows = await connection.execute(
+            select(
+                observations.c.site_id,
+                observations.c.address,
+                observations.c.body,
+                observations.c.observed_at,
+            ).where(observations.c.site_id.in_(chunk))
         )
-        for site_id, address, body in rows:
-            records[site_id].cameras[address] = CameraObservation.model_validate_json(body)
+        for site_id, address, body, seen in seen_rows:
+            observation = CameraObservation.model_validate_json(body)
+            if seen > observation.observed_at:  # confirmed since by a heartbeat
+                observation = observation.model_copy(update={"observed_at": seen})
+            records[site_id].cameras[address] = observation
         rows = await connection.execute(
             select(cycles.c.site_id, cycles.c.finished_at, cycles.c.addresses).where(
                 cycles.c.site_id.in_(chunk)

@@ -160,3 +160,16 @@ quarantine = Table(
     Column("size", Integer, nullable=False),
     Column("payload", LargeBinary, nullable=False),
 )
+
+agent_policies = Table(
+    "agent_policies",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("site_id", String(64), nullable=False),
+    Column("policy_id", String(64), nullable=False),
+    Column("policy_version", Text, nullable=False),
+    Column("reported_at", UtcDateTime, nullable=False),
+    Index(None, "policy_id"),
+)
+"""The policy version each agent last said its findings were computed with
+(``schemas.api.AgentPolicyView``); newest report wins."""

@@ -18,7 +18,9 @@ from sqlalchemy import bindparam, case, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.intake import Batch, change_signature
+from controller.store.agents import PolicyUse, record_policy_use
 from controller.store.dialect import upsert
+from controller.store.heartbeats import apply_heartbeats
 from controller.store.tables import (
     agents,
     cycles,
@@ -27,7 +29,7 @@ from controller.store.tables import (
     observations,
     quarantine,
 )
-from schemas.messages import AgentBirth, AgentDeath, CameraReport, CycleReport
+from schemas.messages import AgentBirth, AgentDeath, CameraHeartbeat, CameraReport, CycleReport
 
 _KEY_CHUNK = 400
 """Composite keys per ``IN`` (well under SQLite's bound-parameter limit)."""
@@ -42,6 +44,10 @@ class BatchEffects:
     quarantined: int = 0
     cycled_sites: set[str] = field(default_factory=set)
     agent_sites: set[str] = field(default_factory=set)
+    heartbeat_cameras: int = 0
+    """Cameras confirmed unchanged by a heartbeat."""
+    heartbeat_gaps: int = 0
+    """Heartbeat cameras with no matching full observation (controller/store/heartbeats.py)."""
 
 
 async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) -> BatchEffects:
@@ -68,6 +74,13 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
     await _write_observations(connection, reports)
     await _write_cycles(connection, new_cycles)
     await _touch_agents(connection, reports, new_cycles)
+    beats = await apply_heartbeats(connection, batch.heartbeats)
+    effects.new_reports += len(beats.fresh)
+    effects.duplicates += beats.duplicates
+    effects.heartbeat_cameras += beats.applied
+    effects.heartbeat_gaps += len(beats.gaps)
+    await _touch_agents(connection, beats.fresh, [])
+    await record_policy_use(connection, _policy_uses(reports, beats.fresh))
     effects.cycled_sites.update(c.site_id for c in new_cycles)
     for event in batch.agent_events:
         await _agent_event(connection, event.message, now, retained=event.retained)
@@ -105,10 +118,22 @@ async def _claim_report_ids(
     return fresh
 
 
-def _message_time(message: CameraReport | CycleReport) -> datetime:
+def _message_time(message: CameraReport | CycleReport | CameraHeartbeat) -> datetime:
     if isinstance(message, CameraReport):
         return message.observation.observed_at
+    if isinstance(message, CameraHeartbeat):
+        return message.observed_at
     return message.finished_at
+
+
+def _policy_uses(
+    reports: list[CameraReport], heartbeats: list[CameraHeartbeat]
+) -> list[PolicyUse]:
+    messages: list[CameraReport | CameraHeartbeat] = [*reports, *heartbeats]
+    return [
+        PolicyUse(m.agent_id, m.site_id, m.policy_id, m.policy_version, _message_time(m))
+        for m in messages
+    ]
 
 
 async def _write_observations(connection: AsyncConnection, reports: list[CameraReport]) -> None:
@@ -232,11 +257,13 @@ def _json_list(values: tuple[str, ...]) -> str:
 
 
 async def _touch_agents(
-    connection: AsyncConnection, reports: list[CameraReport], new_cycles: list[CycleReport]
+    connection: AsyncConnection,
+    reports: list[CameraReport] | list[CameraHeartbeat],
+    new_cycles: list[CycleReport],
 ) -> None:
     """An agent that reports is alive: move its last_seen forward."""
     seen: dict[str, datetime] = {}
-    messages: list[CameraReport | CycleReport] = [*reports, *new_cycles]
+    messages: list[CameraReport | CycleReport | CameraHeartbeat] = [*reports, *new_cycles]
     for message in messages:
         when = _message_time(message)
         if message.agent_id not in seen or when > seen[message.agent_id]:

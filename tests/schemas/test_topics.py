@@ -11,9 +11,11 @@ from schemas.errors import MessageError
 from schemas.messages import (
     AgentBirth,
     AgentDeath,
+    CameraHeartbeat,
     CameraObservation,
     CameraReport,
     CycleReport,
+    HeartbeatEntry,
 )
 from schemas.topics import (
     MESSAGE_FOR_KIND,
@@ -61,6 +63,17 @@ def _messages() -> dict[TopicKind, object]:
             finished_at=NOW,
             addresses=("127.0.0.1:10001",),
             camera_reports=1,
+        ),
+        TopicKind.HEARTBEAT: CameraHeartbeat(
+            **common,
+            report_id=uuid.UUID(int=5).hex,
+            cycle_id=CYCLE,
+            policy_id="p",
+            policy_version="1",
+            observed_at=NOW,
+            cameras=(
+                HeartbeatEntry(address="127.0.0.1:10001", reachable=True, facts_hash="0" * 64),
+            ),
         ),
     }
 
@@ -166,3 +179,13 @@ def test_policy_and_alert_topics_round_trip() -> None:
     assert decode_alert(alert_topic("site-a"), alert.model_dump_json().encode()) == alert
     with pytest.raises(MessageError, match="not a camwarden alert topic"):
         decode_alert(policy_topic("site-a"), b"{}")
+
+
+def test_filters_of_one_agent_and_of_every_policy() -> None:
+    from schemas.topics import policy_filter
+
+    assert agent_filter("site-a", agent_id="agent-1") == "camwarden/v1/site/site-a/agent/agent-1/+"
+    assert policy_filter() == "camwarden/v1/site/+/policy"
+    assert policy_filter("site-a") == "camwarden/v1/site/site-a/policy"
+    with pytest.raises(MessageError):
+        agent_filter(agent_id="a/b")

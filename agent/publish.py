@@ -25,6 +25,10 @@ the controller can tell a stale will from a new session. ``close`` publishes
 the death itself (a clean DISCONNECT discards the will) and keeps the birth
 retained: the controller compares session ids.
 
+Subscriptions. ``subscribe`` names topics the agent reads (its site's
+policy); each message received is handed to ``on_message(topic, payload)``
+on the loop.
+
 Threads. paho runs its network loop in its own thread and calls our
 callbacks there; each callback only hands its arguments to the asyncio loop
 with ``loop.call_soon_threadsafe`` (the birth publish in ``_on_connect`` is a
@@ -142,8 +146,12 @@ class Publisher:
         birth: AgentBirth,
         *,
         outbox: Outbox | None = None,
+        subscribe: tuple[str, ...] = (),
+        on_message: Callable[[str, bytes], None] | None = None,
     ) -> None:
         self.settings = settings
+        self._subscribe = subscribe
+        self._on_received = on_message
         self.birth = birth
         self.death = AgentDeath(
             agent_id=birth.agent_id, site_id=birth.site_id, session_id=birth.session_id
@@ -186,6 +194,7 @@ class Publisher:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_connect_fail = self._on_connect_fail
+        client.on_message = self._on_message
         return client
 
     async def start(self) -> None:
@@ -315,7 +324,13 @@ class Publisher:
             return
         topic, payload = encode(self.birth)
         client.publish(topic, payload, qos=QOS, retain=True, properties=_publish_properties())
+        if self._subscribe:  # again on every connection: the retained message comes with it
+            client.subscribe([(t, QOS) for t in self._subscribe])
         self._call(self._became_connected, flags.session_present)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if self._on_received is not None:
+            self._call(self._on_received, msg.topic, bytes(msg.payload))
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         self._call(self._connect_failed, "no connection")

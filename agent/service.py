@@ -4,8 +4,17 @@ One ``Agent`` is one process's session (a fresh ``session_id``): it
 announces itself with a retained birth, audits every configured camera each
 ``interval_s`` (cycles start on a fixed schedule; a cycle that overruns
 makes the next start at once, never two at a time), publishes one
-``CameraReport`` per camera and then one ``CycleReport`` naming every
-address audited, and says goodbye with its death message when stopped.
+``CameraReport`` per camera that changed (all of them in a full snapshot,
+every ``full_snapshot_interval_s``), a ``CameraHeartbeat`` listing the
+unchanged ones (agent/changes.py), and then one ``CycleReport`` naming
+every address audited, and says goodbye with its death message when stopped.
+
+It takes newer versions of its policy from the site's retained policy
+topic (agent/policy_updates.py) and judges the next cycle with them; every
+report names the version it was judged with.
+
+``camwarden agent`` keeps its outbox on disk (agent/spool.py, ``spool:`` in
+the configuration), so reports survive a broker outage and its own restart.
 
 ``camwarden agent --config FILE`` runs it until SIGINT or SIGTERM (exit 0);
 a bad configuration exits 2 with the ``FILE:LINE: FIELD`` message.
@@ -25,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.audit import Collect, audit_targets
+from agent.changes import ChangeTracker, chunks
 from agent.config import (
     AgentConfig,
     camera_password,
@@ -32,13 +42,22 @@ from agent.config import (
     mqtt_password,
 )
 from agent.onvif import Credentials, OnvifClient
+from agent.policy_updates import newer_policy
 from agent.publish import BrokerSettings, Outbox, Publisher
+from agent.spool import Spool
 from camwarden import __version__
 from schemas.errors import ConfigError
-from schemas.messages import AgentBirth, AuditReport, CameraReport, CycleReport
+from schemas.messages import (
+    AgentBirth,
+    AuditReport,
+    CameraHeartbeat,
+    CameraReport,
+    CycleReport,
+)
 from schemas.policy import Policy
 from schemas.policy_file import load_policy
 from schemas.rules import SEVERITIES
+from schemas.topics import policy_topic
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +94,18 @@ class Agent:
             ) from None
         self.session_id = uuid.uuid4().hex
         self.cycles_completed = 0
+        self.full_reports = 0
+        """Cameras reported in full so far."""
+        self.heartbeat_cameras = 0
+        """Cameras reported unchanged, in heartbeats, so far."""
         self.last_report: AuditReport | None = None
         """The most recent cycle's audit, for a caller that wants to show it."""
         self.publisher: Publisher | None = None
         self._collect = collect
         self._outbox = outbox
         self._clock = clock
+        self._changes = ChangeTracker(config.full_snapshot_interval_s)
+        self._policy_changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._stopped = asyncio.Event()
         self._cycle_done = asyncio.Condition()
@@ -117,6 +142,21 @@ class Agent:
         with ``asyncio.timeout``)."""
         async with self._cycle_done:
             await self._cycle_done.wait_for(lambda: self.cycles_completed >= n)
+
+    async def wait_policy(self, version: str) -> None:
+        """Wait until the policy in use has ``version`` (bound it with
+        ``asyncio.timeout``)."""
+        while self.policy.version != version:
+            self._policy_changed.clear()
+            await self._policy_changed.wait()
+
+    def _policy_message(self, topic: str, payload: bytes) -> None:
+        """A message on our site's policy topic (on the loop)."""
+        policy = newer_policy(self.policy, self.site.id, topic, payload)
+        if policy is None:
+            return
+        self.policy, self.site = policy, policy.site(self.site.id)
+        self._policy_changed.set()
 
     # -- the work -----------------------------------------------------------
 
@@ -160,8 +200,13 @@ class Agent:
         try:
             credentials = self.credentials()
             settings = self.broker_settings()
+            subscribe = (policy_topic(self.site.id),) if self.config.mqtt.policy_updates else ()
             async with self._collector() as collect, Publisher(
-                settings, self.birth(), outbox=self._outbox
+                settings,
+                self.birth(),
+                outbox=self._outbox,
+                subscribe=subscribe,
+                on_message=self._policy_message,
             ) as publisher:
                 self.publisher = publisher
                 async with asyncio.TaskGroup() as group:
@@ -229,7 +274,8 @@ class Agent:
         )
         backlog = publisher.unacknowledged  # left over from earlier cycles
         agent_id, site_id, session_id = self.config.agent_id, self.site.id, self.session_id
-        for observation in report.cameras:
+        split = self._changes.split(report.cameras, asyncio.get_running_loop().time())
+        for observation in split.full:
             publisher.publish(
                 CameraReport(
                     report_id=uuid.uuid4().hex,
@@ -237,11 +283,27 @@ class Agent:
                     site_id=site_id,
                     session_id=session_id,
                     cycle_id=cycle_id,
-                    policy_id=self.policy.policy_id,
-                    policy_version=self.policy.version,
+                    policy_id=report.policy_id or self.policy.policy_id,
+                    policy_version=report.policy_version or self.policy.version,
                     observation=observation,
                 )
             )
+        for entries in chunks(split.unchanged):
+            publisher.publish(
+                CameraHeartbeat(
+                    report_id=uuid.uuid4().hex,
+                    agent_id=agent_id,
+                    site_id=site_id,
+                    session_id=session_id,
+                    cycle_id=cycle_id,
+                    policy_id=report.policy_id or self.policy.policy_id,
+                    policy_version=report.policy_version or self.policy.version,
+                    observed_at=started,
+                    cameras=entries,
+                )
+            )
+        self.full_reports += len(split.full)
+        self.heartbeat_cameras += len(split.unchanged)
         finished = self._clock()
         publisher.publish(
             CycleReport(
@@ -279,9 +341,16 @@ class Agent:
 
 def run(args: argparse.Namespace) -> int:
     """``camwarden agent --config FILE``."""
+    spool: Spool | None = None
     try:
         config, policy, _ = load_config_and_policy(args.config)
-        agent = Agent(config, policy=policy)
+        if config.spool.enabled:
+            spool = Spool(
+                Path(config.spool.path),
+                max_bytes=config.spool.max_bytes,
+                max_age_s=config.spool.max_age_s,
+            )
+        agent = Agent(config, policy=policy, outbox=spool)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -293,6 +362,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # a password file that went away since loading
         print(exc, file=sys.stderr)
         return 2
+    finally:
+        if spool is not None:
+            spool.close()
     return 0
 
 

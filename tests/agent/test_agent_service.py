@@ -29,7 +29,13 @@ TARGETS = ("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3")
 SERIALS = {"127.0.0.1:1": "TEST-0001", "127.0.0.1:2": "TEST-0002"}  # :3 does not answer
 
 
-def config(mosquitto: Mosquitto, policy: Path, *, interval_s: float = 3600.0) -> AgentConfig:
+def config(
+    mosquitto: Mosquitto,
+    policy: Path,
+    *,
+    interval_s: float = 3600.0,
+    full_snapshot_interval_s: float = 3600.0,
+) -> AgentConfig:
     return AgentConfig(
         agent_id="test-agent",
         site_id="test-main",
@@ -37,13 +43,15 @@ def config(mosquitto: Mosquitto, policy: Path, *, interval_s: float = 3600.0) ->
         mqtt=MqttConfig(host=mosquitto.host, port=mosquitto.port),
         cameras=CamerasConfig(targets=TARGETS),
         interval_s=interval_s,
+        full_snapshot_interval_s=full_snapshot_interval_s,
     )
 
 
-async def test_each_cycle_is_camera_reports_then_a_cycle_report(
+async def test_each_full_snapshot_is_camera_reports_then_a_cycle_report(
     mosquitto: Mosquitto, small_policy_path: Path
 ) -> None:
-    agent = Agent(config(mosquitto, small_policy_path), collect=fake_collect(SERIALS))
+    every_cycle_full = config(mosquitto, small_policy_path, full_snapshot_interval_s=0)
+    agent = Agent(every_cycle_full, collect=fake_collect(SERIALS))
     async with Subscriber(mosquitto, agent_filter("test-main")) as sub:
         async with asyncio.timeout(20):
             await agent.run_cycles(2)

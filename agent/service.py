@@ -150,6 +150,10 @@ class Agent:
             self._policy_changed.clear()
             await self._policy_changed.wait()
 
+    def request_full_snapshot(self) -> None:
+        """Report every camera in full on the next cycle."""
+        self._changes.forget()
+
     def _policy_message(self, topic: str, payload: bytes) -> None:
         """A message on our site's policy topic (on the loop)."""
         policy = newer_policy(self.policy, self.site.id, topic, payload)

@@ -6,8 +6,10 @@ the transaction holding it committed, so a crash never loses an acked report
 (the broker redelivers; report ids make that harmless).
 
 Subscriptions: births and deaths directly (every replica must know every
-agent, and MQTT 5 sends no retained birth to a shared subscription), reports
-and cycles through ``$share/{group}/...`` so that replicas split the load.
+agent, and MQTT 5 sends no retained birth to a shared subscription), reports,
+heartbeats and cycles through ``$share/{group}/...`` so that replicas split
+the load. The controller also publishes on this connection (``publish``:
+each site's retained policy, controller/policy_publish.py).
 
 Threads: paho runs its network loop in its own thread. Its callbacks only
 build a ``RawMessage`` and hand it to the asyncio loop with
@@ -54,6 +56,7 @@ def subscriptions(share_group: str) -> list[tuple[str, SubscribeOptions]]:
         (agent_filter(kind=TopicKind.DEATH), qos1),
         (shared(share_group, agent_filter(kind=TopicKind.REPORT)), qos1),
         (shared(share_group, agent_filter(kind=TopicKind.CYCLE)), qos1),
+        (shared(share_group, agent_filter(kind=TopicKind.HEARTBEAT)), qos1),
     ]
 
 
@@ -73,6 +76,10 @@ class Ingest:
         self.received = 0
         self.quarantined = 0
         self.duplicates = 0
+        self.heartbeat_cameras = 0
+        """Cameras confirmed unchanged by heartbeats."""
+        self.heartbeat_gaps = 0
+        """Heartbeat cameras with no matching full observation (filled by the next snapshot)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[RawMessage | object] = asyncio.Queue()
         self._ready: asyncio.Future[None] | None = None
@@ -80,6 +87,7 @@ class Ingest:
         self._closing = False
         self._drained = asyncio.Event()
         self._written = asyncio.Condition()
+        self._publishing: dict[int, asyncio.Future[None]] = {}
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -98,6 +106,7 @@ class Ingest:
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
         client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
         return client
 
     async def connect(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
@@ -187,7 +196,42 @@ class Ingest:
         if not self._closing:
             self._hand_over(log.warning, "MQTT disconnected (%s); paho reconnects", reason_code)
 
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._hand_over(self._published, mid, str(reason_code) if reason_code.is_failure else None)
+
     # --- the asyncio loop ----------------------------------------------
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool) -> asyncio.Future[None]:
+        """Publish on the controller's connection (QoS 1). The future resolves
+        on the broker's PUBACK, or fails with CamwardenError naming the
+        reason code the broker refused it with. paho keeps the message
+        across a reconnect; call from the loop, after ``connect``."""
+        assert self._loop is not None, "publish after connect"
+        future: asyncio.Future[None] = self._loop.create_future()
+        info = self._client.publish(topic, payload, qos=1, retain=retain)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            future.set_exception(
+                CamwardenError(f"cannot publish on {topic}: {mqtt.error_string(info.rc)}")
+            )
+        else:
+            self._publishing[info.mid] = future
+        return future
+
+    def _published(self, mid: int, refused: str | None) -> None:
+        future = self._publishing.pop(mid, None)
+        if future is None or future.done():
+            return
+        if refused is None:
+            future.set_result(None)
+        else:
+            future.set_exception(CamwardenError(f"the broker refused a publish: {refused}"))
 
     def _settle(self, problem: str | None) -> None:
         if self._ready is None or self._ready.done():
@@ -250,6 +294,8 @@ class Ingest:
         self.received += len(raws)
         self.quarantined += effects.quarantined
         self.duplicates += effects.duplicates
+        self.heartbeat_cameras += effects.heartbeat_cameras
+        self.heartbeat_gaps += effects.heartbeat_gaps
         self.on_written(effects)
         async with self._written:
             self._written.notify_all()

@@ -26,9 +26,11 @@ from aiohttp import web
 from controller.api import build_app
 from controller.config import ControllerConfig, load_config, load_policies
 from controller.ingest import Ingest
+from controller.policy_publish import PolicyDistributor
 from controller.reconciler import Clock, Reconciler, declared_sites, utc_now
 from controller.store import BatchEffects, Store
 from schemas.errors import CamwardenError, ConfigError
+from schemas.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class Controller:
         self.reconciler: Reconciler | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: asyncio.Task[None] | None = None
+        self.policy_distributor: PolicyDistributor | None = None
+        self._policy_watch: asyncio.Task[None] | None = None
         self.failed = False
 
     async def start(self) -> None:
@@ -79,6 +83,7 @@ class Controller:
         ingest_task = asyncio.create_task(self._supervise())
         self._tasks = ingest_task
         await self.ingest.connect()
+        await self._distribute_policies(policies)
         log.info(
             "controller serving %d site(s) of %d policy(ies) at %s",
             len(self.reconciler.sites),
@@ -99,6 +104,25 @@ class Controller:
             for failure in failures.exceptions:
                 log.error("controller task failed: %s", failure, exc_info=failure)
             self.failed = True
+
+    async def _distribute_policies(self, policies: tuple[Policy, ...]) -> None:
+        """Publish each site's policy (retained) and watch the files for a
+        new version (controller/policy_publish.py)."""
+        assert self.ingest is not None
+        self.policy_distributor = PolicyDistributor(
+            self.ingest, self.config, self.clock, on_loaded=self._policies_changed
+        )
+        await self.policy_distributor.publish(policies)
+        self._policy_watch = asyncio.create_task(
+            self.policy_distributor.watch(), name="policy-watch"
+        )
+
+    async def _policies_changed(self, policies: tuple[Policy, ...]) -> None:
+        """A new policy version was published: record it and re-evaluate."""
+        assert self.store is not None and self.reconciler is not None
+        await self.store.save_policies(policies, self.clock())
+        self.reconciler.sites = declared_sites(policies)
+        self.reconciler.mark(self.reconciler.sites)
 
     async def done(self) -> bool:
         """Wait until the background work ends (only by failure, or after
@@ -127,6 +151,9 @@ class Controller:
     async def stop(self) -> None:
         """Flush received messages, disconnect, stop the API, close the DB.
         Safe to call twice, and after a failed start."""
+        if self._policy_watch is not None:
+            self._policy_watch.cancel()
+            self._policy_watch = None
         if self.ingest is not None:
             running = self._tasks is not None and not self._tasks.done()
             await self.ingest.close(drain=running)

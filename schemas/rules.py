@@ -38,6 +38,16 @@ INVENTORY = (
     "PIPA Art. 25(1) and 25(7): every camera must be installed for a lawful purpose and "
     "be covered by the published operation and management policy (number, place, range)"
 )
+ACCESS_REQUESTS = (
+    "PIPA Art. 35 and the Standard PI Protection Guidelines (CCTV, Art. 44): a data "
+    "subject's request to confirm the existence of, or to view, their footage is "
+    "answered within 10 days; a refusal is notified in writing within 10 days with "
+    "its reason"
+)
+SELF_INSPECTION = (
+    "The organisation's internal management plan (seed 004): the nine-item CCTV "
+    "self-inspection checklist is run twice a year (March and September)"
+)
 
 
 class Rule(Model):
@@ -197,6 +207,33 @@ CATALOG: dict[str, Rule] = {
             "점검 에이전트 중단",
             RECORDING,
             "The agent's last-will message, or no report for longer than its interval",
+        ),
+        _rule(
+            "request.due-soon", "warning",
+            "An access request is due within 3 days", "열람 청구 처리기한 임박",
+            ACCESS_REQUESTS,
+            "The register's access requests: received, not answered, deadline within 3 days",
+        ),
+        _rule(
+            "request.overdue", "critical",
+            "An access request was not answered in time", "열람 청구 처리기한 경과",
+            ACCESS_REQUESTS,
+            "The register's access requests: received, not answered, deadline passed",
+        ),
+        _rule(
+            "request.footage-at-risk", "critical",
+            "Footage an open access request covers is about to be deleted",
+            "열람 청구 대상 영상 삭제 임박(보존 조치 필요)",
+            ACCESS_REQUESTS + "; " + RETENTION,
+            "An open request's footage period against the retention period: its oldest "
+            "footage reaches the end of retention within a few days",
+        ),
+        _rule(
+            "checklist.overdue", "warning",
+            "The half-yearly self-inspection is overdue", "자체점검 기한 경과",
+            SELF_INSPECTION,
+            "The register's checklists: none completed for the current half-year past its "
+            "due date",
         ),
     )
 }

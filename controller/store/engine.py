@@ -70,8 +70,10 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (creating it in an empty database).
+async def migrate(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (creating it in an empty database);
+    by default every head, so that independent branches (lifecycle, register,
+    ...) all apply.
     Safe to run at every start and from several replicas on PostgreSQL
     (Alembic's version table serialises them inside one transaction)."""
     async with engine.begin() as connection:

@@ -173,3 +173,7 @@ agent_policies = Table(
 )
 """The policy version each agent last said its findings were computed with
 (``schemas.api.AgentPolicyView``); newest report wins."""
+
+# The register's tables (migration 0003_register) are defined next to the
+# register but on this metadata; importing them here keeps it complete.
+from controller.register import tables as _register_tables  # noqa: E402, F401

@@ -117,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     broker_config.add_argument("--out", type=Path, required=True, metavar="DIR")
     broker_config.set_defaults(handler=_lazy("camwarden.mqtt_auth:run"))
 
+    token = commands.add_parser("token", help="API tokens for the controller")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    token_new = token_commands.add_parser(
+        "new", help="print a new API token and the line that admits it"
+    )
+    token_new.add_argument("--role", choices=("viewer", "operator"), required=True)
+    token_new.add_argument("--name", required=True, help="who or what the token is for")
+    token_new.set_defaults(handler=_lazy("controller.auth:run_new"))
+
     tui = commands.add_parser("tui", help="the operator console")
     tui.add_argument("--api", default="http://127.0.0.1:8080", metavar="URL")
     tui.set_defaults(handler=_lazy("tui.app:run"))

@@ -80,14 +80,16 @@ def _agent_config(workdir: Path, site: DemoSite, broker_port: int, password_file
     )
 
 
-def _controller_config(workdir: Path, policy_paths: Sequence[Path], broker_port: int) -> Path:
+def _controller_config(
+    workdir: Path, policy_paths: Sequence[Path], broker_port: int, token_file: Path
+) -> Path:
     return _write_yaml(
         workdir / "controller.yaml",
         {
             "database": {"url": f"sqlite+aiosqlite:///{workdir / 'camwarden.db'}"},
             "mqtt": {"host": "127.0.0.1", "port": broker_port, "client_id": "demo-controller"},
             "policies": [str(path) for path in policy_paths],
-            "api": {"host": "127.0.0.1", "port": 0},
+            "api": {"host": "127.0.0.1", "port": 0, "token_files": [str(token_file)]},
             "reconcile": {"interval_s": 10.0, "stale_after_s": 4 * AUDIT_INTERVAL_S},
         },
     )
@@ -109,10 +111,22 @@ def _workdir(requested: Path | None) -> Iterator[Path]:
         yield Path(name)
 
 
-async def _print_summary(api_url: str) -> None:
+def _operator_token(workdir: Path) -> tuple[str, Path, Path]:
+    """A fresh operator token for the demo's console: the token, the file
+    holding it (``camwarden tui --token-file``) and the controller's token
+    file admitting it (by hash)."""
+    from controller.auth import hash_token, new_token
+
+    token = new_token()
+    token_file = _write_secret(workdir / "console-token", token)
+    admitted = _write_secret(workdir / "api-tokens", f"demo-console operator {hash_token(token)}")
+    return token, token_file, admitted
+
+
+async def _print_summary(api_url: str, token: str) -> None:
     from tui.client import ApiClient
 
-    async with ApiClient(api_url) as api:
+    async with ApiClient(api_url, token=token) as api:
         fleet = await api.fleet()
         sites = await api.sites(offset=0, limit=1000)
         findings = await api.findings(state="open", offset=0, limit=1000)
@@ -189,9 +203,10 @@ async def _demo(args: argparse.Namespace) -> int:
                             # A device that stopped answering: nothing listens there.
                             targets += (f"127.0.0.1:{free_port()}",)
                         sites.append(DemoSite(policy, path, site.id, targets))
+                token, token_file, admitted = _operator_token(workdir)
                 controller = Controller(
                     load_controller_config(
-                        _controller_config(workdir, [p for p, _ in loaded], broker.port)
+                        _controller_config(workdir, [p for p, _ in loaded], broker.port, admitted)
                     )
                 )
                 await controller.start()
@@ -207,18 +222,20 @@ async def _demo(args: argparse.Namespace) -> int:
                 print(
                     f"camwarden demo: {len(cameras)} simulated cameras on 127.0.0.1, "
                     f"broker {broker.url}, controller API {controller.api_url}, "
-                    f"work folder {workdir}",
+                    f"work folder {workdir}, console token file {token_file}",
                     file=sys.stderr,
                 )
                 if args.headless:
                     await controller.wait_for_full_cycles(
                         [s.site_id for s in sites], timeout=args.timeout
                     )
-                    await _print_summary(controller.api_url)
+                    await _print_summary(controller.api_url, token)
                 else:
                     from tui.app import CamwardenApp
+                    from tui.client import ApiClient
 
-                    await CamwardenApp(api_url=controller.api_url).run_async()
+                    client = ApiClient(controller.api_url, token=token)
+                    await CamwardenApp(api_url=controller.api_url, client=client).run_async()
                 for agent in agents:
                     await agent.stop()
         finally:

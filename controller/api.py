@@ -1,14 +1,17 @@
-"""The controller's HTTP API (aiohttp, JSON), read-only.
+"""The controller's HTTP API (aiohttp, JSON).
 
 Routes and response models are exactly those of ``schemas.api`` (and
 ``controller/openapi.yaml``). Every error is JSON ``{"error": "..."}``:
-400 names the bad query parameter, 404 the unknown site or camera. Query
-parameters are checked strictly: an unknown one is a 400, not ignored.
+400 names the bad query parameter or body, 401 a missing or invalid token,
+403 a role that may not do it, 404 the unknown site, camera, finding or
+policy, 409 acknowledging a resolved finding. Query parameters are checked
+strictly: an unknown one is a 400, not ignored.
 
-Site and fleet summaries are those of the last reconcile (they change when
-findings do); camera lists and findings are read from the store per request.
-Authentication is not done yet: it slots in as one more middleware
-(``build_app(..., middlewares=[token_auth])``) ahead of the routes.
+Every route but health needs a bearer token (``controller.auth``); the only
+write, acknowledging a finding, needs the operator role. Site and fleet
+summaries are those of the last reconcile (they change when findings do);
+camera lists and findings are read from the store per request.
+``/api/v1/events`` is the live stream of ``controller.events``.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, get_args
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from controller.auth import PRINCIPAL, Tokens, token_auth
+from controller.events import EventHub
 from controller.reconciler import DeclaredSite, Reconciler
 from controller.store import FindingFilter, Store
+from controller.store.lifecycle import EventRow, NotAcknowledgeable
 from controller.views import (
     SiteCameras,
     finding_view,
@@ -28,13 +34,17 @@ from controller.views import (
     site_cameras,
 )
 from schemas.api import (
+    AcknowledgeRequest,
     CameraDetail,
     CameraState,
     CameraView,
+    FindingEvent,
     FindingState,
     FindingView,
     FleetView,
     Page,
+    PolicyDetail,
+    PolicyVersionView,
     SeverityCounts,
     SiteView,
 )
@@ -50,6 +60,7 @@ Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 RECONCILER = web.AppKey("reconciler", Reconciler)
 STORE = web.AppKey("store", Store)
+HUB = web.AppKey("hub", EventHub)
 
 
 class ApiError(Exception):
@@ -254,14 +265,149 @@ async def findings(request: web.Request) -> web.Response:
     )
 
 
+def _finding_id(request: web.Request) -> int:
+    text = request.match_info["finding_id"]
+    if not text.isdigit():
+        raise ApiError(404, f"unknown finding {text!r}")
+    return int(text)
+
+
+async def finding(request: web.Request) -> web.Response:
+    _query(request, ())
+    finding_id = _finding_id(request)
+    row = await request.app[STORE].get_finding(finding_id)
+    if row is None:
+        raise ApiError(404, f"unknown finding {finding_id}")
+    return _json(finding_view(row))
+
+
+def _event(row: EventRow) -> FindingEvent:
+    return FindingEvent.model_validate(
+        {
+            "finding_id": row.finding_id,
+            "kind": row.event,
+            "at": row.at,
+            "by": row.by,
+            "note": row.note,
+            "severity": row.severity,
+        }
+    )
+
+
+async def finding_history(request: web.Request) -> web.Response:
+    _query(request, ())
+    finding_id = _finding_id(request)
+    store = request.app[STORE]
+    if await store.get_finding(finding_id) is None:
+        raise ApiError(404, f"unknown finding {finding_id}")
+    events = tuple(_event(row) for row in await store.history(finding_id))
+    body = "[" + ",".join(e.model_dump_json() for e in events) + "]"
+    return web.Response(text=body, content_type="application/json")
+
+
+async def acknowledge(request: web.Request) -> web.Response:
+    _query(request, ())
+    principal = request[PRINCIPAL]
+    if not principal.may_acknowledge:
+        raise ApiError(403, f"role {principal.role!r} may not acknowledge findings")
+    finding_id = _finding_id(request)
+    try:
+        ask = AcknowledgeRequest.model_validate_json(await request.read())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(400, f"bad acknowledge request: {where}: {first['msg']}") from None
+    reconciler = request.app[RECONCILER]
+    try:
+        done = await request.app[STORE].acknowledge(
+            finding_id, principal.name, ask.note, reconciler.clock()
+        )
+    except NotAcknowledgeable as exc:
+        raise ApiError(409, str(exc)) from None
+    if done is None:
+        raise ApiError(404, f"unknown finding {finding_id}")
+    row, event = done
+    view = finding_view(row)
+    hub = request.app.get(HUB)
+    if hub is not None:
+        hub.publish("finding", site_id=row.site_id, finding=view, event=_event(event))
+    return _json(view)
+
+
+async def _policy_views(request: web.Request) -> dict[str, PolicyVersionView]:
+    reconciler = request.app[RECONCILER]
+    store = request.app[STORE]
+    loads = await store.policy_loads()
+    agents = await store.agent_policies()
+    views: dict[str, PolicyVersionView] = {}
+    for declared in reconciler.sites.values():
+        policy = declared.policy
+        if policy.policy_id in views:
+            continue
+        sites = tuple(sorted(s.id for s in policy.sites))
+        load = loads.get(policy.policy_id)
+        views[policy.policy_id] = PolicyVersionView(
+            policy_id=policy.policy_id,
+            version=policy.version,
+            organisation=policy.organisation.name,
+            sites=sites,
+            loaded_at=load.loaded_at if load is not None else reconciler.clock(),
+            agents=tuple(a for a in agents if a.site_id in sites),
+        )
+    return views
+
+
+async def policies(request: web.Request) -> web.Response:
+    _, offset, limit = _query(request, ())
+    views = [v for _, v in sorted((await _policy_views(request)).items())]
+    return _json(
+        Page[PolicyVersionView](
+            items=tuple(views[offset : offset + limit]),
+            total=len(views),
+            offset=offset,
+            limit=limit,
+        )
+    )
+
+
+async def policy(request: web.Request) -> web.Response:
+    _query(request, ())
+    policy_id = request.match_info["policy_id"]
+    view = (await _policy_views(request)).get(policy_id)
+    if view is None:
+        raise ApiError(404, f"unknown policy {policy_id!r}")
+    body = next(
+        d.policy for d in request.app[RECONCILER].sites.values() if d.policy.policy_id == policy_id
+    )
+    return _json(PolicyDetail(summary=view, policy=body))
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    _query(request, ("last_event_id",))
+    hub = request.app.get(HUB)
+    if hub is None:
+        raise ApiError(503, "the event stream is not running")
+    return await hub.stream(request)
+
+
 def build_app(
-    reconciler: Reconciler, store: Store, middlewares: Iterable[Middleware] = ()
+    reconciler: Reconciler,
+    store: Store,
+    *,
+    tokens: Tokens,
+    hub: EventHub | None = None,
+    middlewares: Iterable[Middleware] = (),
 ) -> web.Application:
-    """The API as an aiohttp application; ``middlewares`` run after the
-    JSON error handler and before the routes (authentication goes here)."""
-    app = web.Application(middlewares=[json_errors, *middlewares])  # type: ignore[list-item]
+    """The API as an aiohttp application. ``tokens``: who may call it (no
+    token admitted: only health answers). ``middlewares`` run after the
+    JSON error handler and the token check, before the routes."""
+    app = web.Application(
+        middlewares=[json_errors, token_auth(tokens), *middlewares]  # type: ignore[list-item]
+    )
     app[RECONCILER] = reconciler
     app[STORE] = store
+    if hub is not None:
+        app[HUB] = hub
     app.router.add_get(f"{API}/health", health)
     app.router.add_get(f"{API}/fleet", fleet)
     app.router.add_get(f"{API}/sites", sites)
@@ -269,4 +415,10 @@ def build_app(
     app.router.add_get(f"{API}/sites/{{site_id}}/cameras", site_cameras_page)
     app.router.add_get(f"{API}/cameras/{{site_id}}/{{camera_key}}", camera)
     app.router.add_get(f"{API}/findings", findings)
+    app.router.add_get(f"{API}/findings/{{finding_id}}", finding)
+    app.router.add_get(f"{API}/findings/{{finding_id}}/history", finding_history)
+    app.router.add_post(f"{API}/findings/{{finding_id}}/acknowledge", acknowledge)
+    app.router.add_get(f"{API}/policies", policies)
+    app.router.add_get(f"{API}/policies/{{policy_id}}", policy)
+    app.router.add_get(f"{API}/events", events)
     return app

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from agent.checks import SiteIndex
 from controller.config import ReconcileConfig
 from controller.reconcile import AgentState, ReconcileSettings, SiteObservations, reconcile_site
-from controller.store import SiteRecord, Store
+from controller.store import FindingChange, SiteRecord, Store
 from controller.views import LiveFinding, site_cameras, site_view
 from schemas.api import SiteView
 from schemas.errors import CamwardenError
@@ -32,6 +32,7 @@ SITES_PER_PASS = 500
 """Sites read from the store at a time."""
 
 Clock = Callable[[], datetime]
+ReconciledHook = Callable[[str, list[FindingChange], SiteView, datetime], None]
 
 
 def utc_now() -> datetime:
@@ -78,6 +79,9 @@ class Reconciler:
         self._reconciled = asyncio.Condition()
         self._cycle_seen: dict[str, datetime] = {}
         """Per site: the newest full cycle a finished reconcile has taken in."""
+        self.on_reconciled: ReconciledHook | None = None
+        """Told of every site reconciled (its finding changes and summary);
+        must not block: the service queues it for consoles and alerts."""
 
     def mark(self, site_ids: Iterable[str]) -> None:
         """Ask for a reconcile of these sites soon (after the debounce).
@@ -167,6 +171,8 @@ class Reconciler:
         )
         if record.last_full_cycle_at is not None:
             self._cycle_seen[record.site_id] = record.last_full_cycle_at
+        if self.on_reconciled is not None:
+            self.on_reconciled(record.site_id, changes, self.site_views[record.site_id], now)
 
     def _agent_state(self, record: SiteRecord) -> AgentState | None:
         row = record.agent()

@@ -23,12 +23,24 @@ from pathlib import Path
 
 from aiohttp import web
 
+from controller.alerts.dispatcher import Dispatcher
+from controller.alerts.lifecycle import RateLimiter
+from controller.alerts.targets import MqttTarget, Target, WebhookTarget
 from controller.api import build_app
-from controller.config import ControllerConfig, load_config, load_policies
+from controller.config import (
+    ControllerConfig,
+    api_tokens,
+    load_config,
+    load_policies,
+    webhook_secret,
+)
+from controller.events import ChangeFeed, EventHub, Reconciled
 from controller.ingest import Ingest
 from controller.policy_publish import PolicyDistributor
 from controller.reconciler import Clock, Reconciler, declared_sites, utc_now
-from controller.store import BatchEffects, Store
+from controller.store import BatchEffects, FindingChange, Store
+from controller.store.lifecycle import LifecycleSettings
+from schemas.api import SiteView
 from schemas.errors import CamwardenError, ConfigError
 from schemas.policy import Policy
 
@@ -46,6 +58,9 @@ class Controller:
         self.store: Store | None = None
         self.ingest: Ingest | None = None
         self.reconciler: Reconciler | None = None
+        self.hub: EventHub | None = None
+        self.feed: ChangeFeed | None = None
+        self.dispatcher: Dispatcher | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: asyncio.Task[None] | None = None
         self.policy_distributor: PolicyDistributor | None = None
@@ -65,13 +80,41 @@ class Controller:
         policies = load_policies(self.config)
         self.store = await Store.open(self.config.database.url)
         await self.store.save_policies(policies, self.clock())
+        tokens = api_tokens(self.config.api)
+        if not len(tokens):
+            log.warning(
+                "no API token is admitted (api.tokens, api.token_files): only health answers"
+            )
+        alerts = self.config.alerts
+        targets = self._alert_targets()
+        self.store.lifecycle = LifecycleSettings(
+            escalate_after_s=alerts.escalate_after_s,
+            alerts=bool(targets),
+            limiter=RateLimiter(alerts.rate_limit, alerts.rate_window_s),
+        )
+        self.dispatcher = Dispatcher(self.store, targets, alerts, self.clock)
         self.reconciler = Reconciler(
             self.store, declared_sites(policies), self.config.reconcile, self.clock
         )
-        await self.reconciler.reconcile(list(self.reconciler.sites))
-        self._runner = web.AppRunner(build_app(self.reconciler, self.store), access_log=None)
-        await self._runner.setup()
         api = self.config.api
+        reconciler = self.reconciler
+        self.hub = EventHub(
+            self.clock,
+            lambda: reconciler.site_views.values(),
+            buffer=api.events_buffer,
+            client_queue=api.events_client_queue,
+            heartbeat_s=api.events_heartbeat_s,
+        )
+        self.feed = ChangeFeed(self.hub, self.store)
+        self.reconciler.on_reconciled = self._reconciled
+        for target in targets:
+            if isinstance(target, MqttTarget):
+                await target.connect()
+        await self.reconciler.reconcile(list(self.reconciler.sites))
+        self._runner = web.AppRunner(
+            build_app(self.reconciler, self.store, tokens=tokens, hub=self.hub), access_log=None
+        )
+        await self._runner.setup()
         site = web.TCPSite(self._runner, api.host, api.port)
         try:
             await site.start()
@@ -100,6 +143,10 @@ class Controller:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self.ingest.run(), name="ingest")
                 group.create_task(self.reconciler.run(), name="reconcile")
+                if self.feed is not None:
+                    group.create_task(self.feed.run(), name="change feed")
+                if self.dispatcher is not None:
+                    group.create_task(self.dispatcher.run(), name="alerts")
         except* Exception as failures:
             for failure in failures.exceptions:
                 log.error("controller task failed: %s", failure, exc_info=failure)
@@ -130,6 +177,24 @@ class Controller:
         if self._tasks is not None:
             await asyncio.wait([self._tasks])
         return self.failed
+
+    def _alert_targets(self) -> list[Target]:
+        alerts = self.config.alerts
+        targets: list[Target] = []
+        if alerts.mqtt:
+            targets.append(MqttTarget(self.config.mqtt, alerts.timeout_s))
+        for hook in alerts.webhooks:
+            targets.append(WebhookTarget(hook, webhook_secret(hook), alerts.timeout_s))
+        return targets
+
+    def _reconciled(
+        self, site_id: str, changes: list[FindingChange], view: SiteView, at: datetime
+    ) -> None:
+        """The reconciler's hook: tell consoles, wake the alert dispatcher."""
+        if self.feed is not None:
+            self.feed.reconciled(Reconciled(site_id, tuple(changes), view, at))
+        if changes and self.dispatcher is not None:
+            self.dispatcher.wake()
 
     def _written(self, effects: BatchEffects) -> None:
         assert self.reconciler is not None
@@ -168,6 +233,9 @@ class Controller:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.dispatcher is not None:
+            await self.dispatcher.close()
+            self.dispatcher = None
         if self.store is not None:
             await self.store.close()
             self.store = None

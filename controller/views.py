@@ -217,4 +217,7 @@ def finding_view(row: FindingRow) -> FindingView:
         first_seen=row.first_seen,
         last_seen=row.last_seen,
         resolved_at=row.resolved_at,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+        note=row.note,
     )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from controller.intake import Batch
 from controller.store.dialect import upsert
 from controller.store.engine import migrate, open_engine
+from controller.store.lifecycle import LifecycleStore, after_findings
 from controller.store.queries import (
     FindingEventRow,
     FindingFilter,
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 
-class Store:
+class Store(LifecycleStore):
     """``await Store.open(url)``; ``await store.close()`` at the end.
     Every method raises StoreError when the database refuses."""
 
@@ -127,7 +128,8 @@ class Store:
         self, record: SiteRecord, verdict: tuple[Finding, ...], now: datetime
     ) -> list[FindingChange]:
         async with self._transaction(f"store findings of site {record.site_id}") as connection:
-            return await apply_findings(connection, record, verdict, now)
+            changes = await apply_findings(connection, record, verdict, now)
+            return await after_findings(connection, record, verdict, changes, now, self.lifecycle)
 
     async def list_findings(
         self, where: FindingFilter, offset: int, limit: int

@@ -58,6 +58,12 @@ class FindingRow:
     first_seen: datetime
     last_seen: datetime
     resolved_at: datetime | None
+    opened_at: datetime | None = None
+    """When it last (re)opened; None: at ``first_seen``."""
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    note: str | None = None
+    escalated_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -83,7 +89,7 @@ class SiteRecord:
         return max(self.agents, key=lambda a: (a.online, a.last_seen))
 
 
-FindingEvent = Literal["opened", "resolved", "reopened"]
+FindingEvent = Literal["opened", "resolved", "reopened", "escalated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,11 @@ _FINDING_COLUMNS = (
     "first_seen",
     "last_seen",
     "resolved_at",
+    "opened_at",
+    "acknowledged_by",
+    "acknowledged_at",
+    "note",
+    "escalated_at",
 )
 FINDING_SELECT = [
     findings.c[name] if name != "evidence_json" else findings.c.evidence.label("evidence_json")
@@ -251,7 +262,13 @@ async def apply_findings(
         await connection.execute(
             finding_events.insert(),
             [
-                {"finding_id": c.finding_id, "event": c.event, "at": now, "summary": c.summary}
+                {
+                    "finding_id": c.finding_id,
+                    "event": c.event,
+                    "at": now,
+                    "summary": c.summary,
+                    "severity": c.severity,
+                }
                 for c in changes
             ],
         )

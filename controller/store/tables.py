@@ -124,6 +124,11 @@ findings = Table(
     Column("first_seen", UtcDateTime, nullable=False),
     Column("last_seen", UtcDateTime, nullable=False),
     Column("resolved_at", UtcDateTime, nullable=True),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("acknowledged_by", String(100), nullable=True),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("escalated_at", UtcDateTime, nullable=True),
     Index(None, "site_id", "state"),
     Index(
         "uq_findings_live",
@@ -147,6 +152,9 @@ finding_events = Table(
     Column("event", String(16), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("summary", Text, nullable=False),
+    Column("by", String(100), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("severity", String(16), nullable=True),
     Index(None, "finding_id"),
 )
 
@@ -173,6 +181,33 @@ agent_policies = Table(
 )
 """The policy version each agent last said its findings were computed with
 (``schemas.api.AgentPolicyView``); newest report wins."""
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("alert_id", String(32), nullable=False, unique=True),
+    Column("site_id", String(64), nullable=False),
+    Column("camera_key", String(300), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("body", JSON_DOC, nullable=False),
+)
+"""The alert outbox (``schemas.messages.AlertMessage`` JSON), written in the
+same transaction as the finding change it announces; ``seq`` orders delivery."""
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("alert_id", String(32), primary_key=True),
+    Column("target", String(200), primary_key=True),
+    Column("outcome", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+"""Per alert and target (``mqtt`` or a webhook's name): delivered, failed
+(gave up) or skipped (below the target's minimum severity). A row here means
+the alert is never sent to that target again."""
 
 # The register's tables (migration 0003_register) are defined next to the
 # register but on this metadata; importing them here keeps it complete.

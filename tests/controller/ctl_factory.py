@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from controller.auth import TokenEntry, hash_token
 from schemas.facts import (
     AudioFacts,
     CameraFacts,
@@ -120,3 +121,19 @@ class Agent:
         )
         self.cycle_id = uid()
         return message
+
+
+OPERATOR_TOKEN = "cw_test-operator-token"
+VIEWER_TOKEN = "cw_test-viewer-token"
+
+
+def token_entries() -> tuple[TokenEntry, ...]:
+    """An operator ("olga") and a viewer ("victor")."""
+    return (
+        TokenEntry(name="olga", role="operator", sha256=hash_token(OPERATOR_TOKEN)),
+        TokenEntry(name="victor", role="viewer", sha256=hash_token(VIEWER_TOKEN)),
+    )
+
+
+def bearer(token: str = VIEWER_TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -11,9 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from ctl_factory import Agent, now
+from ctl_factory import Agent, bearer, now, token_entries
 
 from controller.api import build_app
+from controller.auth import Tokens
 from controller.config import ReconcileConfig
 from controller.intake import RawMessage, sort_messages
 from controller.reconciler import Reconciler, declared_sites
@@ -31,7 +32,7 @@ class Api:
         self.base = base
 
     async def get(self, path: str) -> tuple[int, Any]:
-        async with self.session.get(f"{self.base}/api/v1{path}") as response:
+        async with self.session.get(f"{self.base}/api/v1{path}", headers=bearer()) as response:
             assert response.content_type == "application/json"
             return response.status, await response.json()
 
@@ -53,7 +54,9 @@ async def api(db_url: str, small_policy_path: Path) -> AsyncIterator[Api]:
     raws = [RawMessage(*encode(m), 1, 1, now()) for m in messages]
     await store.write_batch(sort_messages(raws, 1 << 20), now())
     await reconciler.reconcile(list(reconciler.sites))
-    server = TestServer(build_app(reconciler, store), host="127.0.0.1")
+    server = TestServer(
+        build_app(reconciler, store, tokens=Tokens(token_entries())), host="127.0.0.1"
+    )
     await server.start_server()
     async with aiohttp.ClientSession() as session:
         yield Api(session, f"http://127.0.0.1:{server.port}")
@@ -153,6 +156,6 @@ def test_openapi_describes_exactly_the_served_routes() -> None:
     import controller.api as served
 
     spec = yaml.safe_load((Path(served.__file__).parent / "openapi.yaml").read_text())
-    app = build_app(None, None)  # type: ignore[arg-type]
+    app = build_app(None, None, tokens=Tokens(()))  # type: ignore[arg-type]
     served = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
     assert set(spec["paths"]) == served

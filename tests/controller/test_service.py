@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import paho.mqtt.client as mqtt
 import pytest
-from ctl_factory import Agent, now
+from ctl_factory import Agent, bearer, now, token_entries
 from paho.mqtt.enums import CallbackAPIVersion
 
 from camwarden.broker import Mosquitto
@@ -41,7 +41,7 @@ def make_config(db_url: str, broker: Mosquitto, policy: Path, **mqtt: Any) -> Co
             host=broker.host, port=broker.port, client_id=f"ctl-{uuid.uuid4().hex[:8]}", **mqtt
         ),
         policies=(str(policy),),
-        api=ApiConfig(host="127.0.0.1", port=0),
+        api=ApiConfig(host="127.0.0.1", port=0, tokens=token_entries()),
         reconcile=ReconcileConfig(interval_s=60, debounce_s=0.02),
     )
 
@@ -97,7 +97,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def get(http: aiohttp.ClientSession, ctl: Controller, path: str) -> tuple[int, Any]:
-    async with http.get(f"{ctl.api_url}/api/v1{path}") as response:
+    async with http.get(f"{ctl.api_url}/api/v1{path}", headers=bearer()) as response:
         return response.status, await response.json()
 
 

@@ -15,6 +15,7 @@ import yaml
 from agent.config import load_config as load_agent_config
 from agent.service import Agent
 from camwarden.broker import Mosquitto, free_port
+from controller.auth import hash_token
 from controller.config import load_config as load_controller_config
 from controller.service import Controller
 from schemas.api import CameraView, FindingView, Page
@@ -47,8 +48,11 @@ def _write(path: Path, data: object) -> Path:
     return path
 
 
+TOKEN = "cw_e2e-viewer"  # the API needs a token; admitted by hash below
+
+
 async def _get(session: aiohttp.ClientSession, url: str) -> bytes:
-    async with session.get(url) as response:
+    async with session.get(url, headers={"Authorization": f"Bearer {TOKEN}"}) as response:
         assert response.status == 200, f"GET {url}: {response.status} {await response.text()}"
         return await response.read()
 
@@ -79,7 +83,12 @@ async def test_injected_violations_reach_the_api(
                         "database": {"url": database_url},
                         "mqtt": {"port": mosquitto.port, "client_id": "e2e-controller"},
                         "policies": [str(POLICY)],
-                        "api": {"port": 0},
+                        "api": {
+                            "port": 0,
+                            "tokens": [
+                                {"name": "e2e", "role": "viewer", "sha256": hash_token(TOKEN)}
+                            ],
+                        },
                     },
                 )
             )

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from controller.auth import PRINCIPAL, Tokens, token_auth
 from controller.events import EventHub
 from controller.reconciler import DeclaredSite, Reconciler
+from controller.register.api import mount_register
 from controller.store import FindingFilter, Store
 from controller.store.lifecycle import EventRow, NotAcknowledgeable
 from controller.views import (
@@ -421,4 +422,5 @@ def build_app(
     app.router.add_get(f"{API}/policies", policies)
     app.router.add_get(f"{API}/policies/{{policy_id}}", policy)
     app.router.add_get(f"{API}/events", events)
+    mount_register(app, reconciler, store)
     return app

@@ -13,12 +13,13 @@ an entry, once written, is never changed. A correction is a new entry whose
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
 from schemas.base import Model
+from schemas.findings import Finding
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
@@ -77,6 +78,12 @@ class EntryDraft(Model):
     """The access request this entry answers, when it does."""
     automatic: bool = False
     """Written by the controller (automatic deletion, monthly check)."""
+
+    @field_validator("occurred_at", "footage_from", "footage_until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """Stored in UTC whatever zone it was given in: the hashed form is one."""
+        return value.astimezone(UTC) if value is not None else None
 
     @model_validator(mode="after")
     def _consistent(self) -> EntryDraft:
@@ -160,6 +167,11 @@ class RequestDraft(Model):
     purpose: Text
     received_at: AwareDatetime
 
+    @field_validator("footage_from", "footage_until", "received_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
     @model_validator(mode="after")
     def _period(self) -> RequestDraft:
         if self.footage_until < self.footage_from:
@@ -225,3 +237,28 @@ class Checklist(Model):
     """When this half-year's inspection is due (March and September, seed 004)."""
     items: tuple[ChecklistItem, ...]
     register_head: Sha256
+
+
+class RegisterPage(Model):
+    """GET /api/v1/register: a page of entries and the whole chain's verification."""
+
+    items: tuple[RegisterEntry, ...]
+    total: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    verify: VerifyResult
+
+
+class RequestsView(Model):
+    """GET /api/v1/requests: the requests and what their deadlines raise now."""
+
+    items: tuple[AccessRequest, ...]
+    findings: tuple[Finding, ...] = ()
+
+
+class ChecklistView(Model):
+    """GET /api/v1/checklist: the current half-year's checklist, filled now."""
+
+    checklist: Checklist
+    last_completed: AwareDatetime | None = None
+    findings: tuple[Finding, ...] = ()

@@ -11,8 +11,11 @@ kept by paho (unlimited queue: ``max_queued_messages_set(0)``) and sent again
 by paho right after it reconnects. Order is kept across a reconnect: parked
 messages are handed over only once paho's own resent ones are acknowledged
 (paho would otherwise let a message published between CONNACK and its
-resend overtake them). A message may arrive twice (QoS 1 is at-least-once),
-which is why every report carries a ``report_id``.
+resend overtake them). A PUBACK saying "no matching subscribers" (a
+success code in MQTT 5) for a report, heartbeat or cycle means nobody has
+it: it stays in the outbox and is sent again after a growing delay. A
+message may arrive twice (QoS 1 is at-least-once), which is why every
+report carries a ``report_id``.
 
 The outbox is the seam for an on-disk spool: give the publisher one whose
 entries survive a restart and ``start`` parks the leftovers before anything
@@ -53,11 +56,17 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from schemas.errors import CamwardenError
 from schemas.messages import AgentBirth, AgentDeath, AgentMessage
-from schemas.topics import RETAINED, encode, parse
+from schemas.topics import RETAINED, TopicKind, encode, parse
 
 log = logging.getLogger(__name__)
 
 QOS = 1
+MUST_REACH = frozenset({TopicKind.REPORT, TopicKind.CYCLE, TopicKind.HEARTBEAT})
+"""Kinds sent again when the broker had nobody to give them to (births and
+deaths are state: a controller that subscribes later reads the retained
+birth, and a death nobody heard has nobody to tell)."""
+NO_MATCHING_SUBSCRIBERS = 0x10
+"""PUBACK reason code: accepted, but no subscription matched (so nobody has it)."""
 
 
 class PublishRefused(CamwardenError):
@@ -165,8 +174,15 @@ class Publisher:
         """Messages the broker refused with a failure reason code."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._parked: deque[tuple[OutboxEntry, asyncio.Future[None]]] = deque()
-        self._by_mid: dict[int, tuple[int, asyncio.Future[None]]] = {}
+        self._by_mid: dict[int, tuple[OutboxEntry, asyncio.Future[None]]] = {}
         """Messages paho holds (sent or queued), by paho's message id."""
+        self._unrouted: list[tuple[OutboxEntry, asyncio.Future[None]]] = []
+        """Accepted by the broker with "no matching subscribers": sent again later."""
+        self._unrouted_delay = settings.reconnect_min_s
+        self.unrouted = 0
+        """PUBACKs that said nobody subscribed (each such message is sent again)."""
+        self.unrouted_seen = asyncio.Event()
+        """Set once a PUBACK said nobody subscribed."""
         self._ready = False
         """Connected, and nothing from before the last reconnect is still unacknowledged."""
         self._closing = False
@@ -243,9 +259,10 @@ class Publisher:
             await asyncio.to_thread(self._client.loop_stop)
             self._loop = None
             self._ready = False
-            for _, future in [*self._by_mid.values(), *self._parked]:
+            for _, future in [*self._by_mid.values(), *self._parked, *self._unrouted]:
                 future.cancel()
             self._by_mid.clear()
+            self._unrouted.clear()
             self._parked.clear()
 
     async def __aenter__(self) -> Publisher:
@@ -287,7 +304,7 @@ class Publisher:
                     f"paho refused to queue a message on {entry.topic}: "
                     f"{mqtt.error_string(info.rc)}"
                 )
-            self._by_mid[info.mid] = (entry.key, future)
+            self._by_mid[info.mid] = (entry, future)
 
     async def flush(self) -> None:
         """Wait until the broker acknowledged everything published so far
@@ -299,7 +316,7 @@ class Publisher:
         return len(self.outbox)
 
     def _update_drained(self) -> None:
-        if self._by_mid or self._parked:
+        if self._by_mid or self._parked or self._unrouted:
             self._drained.clear()
         else:
             self._drained.set()
@@ -345,7 +362,10 @@ class Publisher:
         self, _client: mqtt.Client, _userdata: Any, mid: int,
         reason: ReasonCode, _props: Properties | None,
     ) -> None:
-        self._call(self._acknowledged, mid, reason.is_failure, str(reason))
+        self._call(
+            self._acknowledged, mid, reason.is_failure, str(reason),
+            reason.value == NO_MATCHING_SUBSCRIBERS,
+        )
 
     # -- on the loop --------------------------------------------------------
 
@@ -376,11 +396,51 @@ class Publisher:
             self.birth.agent_id, self.settings.host, self.settings.port, reason,
         )
 
-    def _acknowledged(self, mid: int, failed: bool, reason: str) -> None:
+    def _acknowledged(self, mid: int, failed: bool, reason: str, unrouted: bool = False) -> None:
         pending = self._by_mid.pop(mid, None)
         if pending is None:
             return  # a birth, published by paho's thread and not tracked
-        key, future = pending
+        entry, future = pending
+        if unrouted and parse(entry.topic).kind in MUST_REACH:
+            if self._closing:  # stays in the outbox for the next run
+                future.cancel()
+            else:
+                self._keep_unrouted(entry, future)
+        else:
+            self._settle(entry.key, future, failed, reason)
+        if not self._by_mid and self.connected.is_set() and not self._ready:
+            self._ready = True  # paho's resend is through: what waited may go now
+            self._hand_over_parked()
+        self._update_drained()
+
+    def _keep_unrouted(self, entry: OutboxEntry, future: asyncio.Future[None]) -> None:
+        """The broker took the message but nobody subscribed (no controller
+        session: e.g. a broker that restarted without its sessions, before
+        the controller subscribed again). A success code, but nobody has
+        it: keep it and send it again after a delay that doubles up to
+        ``reconnect_max_s``."""
+        self.unrouted += 1
+        self.unrouted_seen.set()
+        if not self._unrouted:
+            assert self._loop is not None
+            log.warning(
+                "agent %s: the broker has no subscriber for %s; sending again in %.1fs",
+                self.birth.agent_id, entry.topic, self._unrouted_delay,
+            )
+            self._loop.call_later(self._unrouted_delay, self._retry_unrouted)
+            self._unrouted_delay = min(self._unrouted_delay * 2, self.settings.reconnect_max_s)
+        self._unrouted.append((entry, future))
+
+    def _retry_unrouted(self) -> None:
+        if self._loop is None:
+            return
+        for item in reversed(self._unrouted):
+            self._parked.appendleft(item)
+        self._unrouted.clear()
+        if self._ready:
+            self._hand_over_parked()
+
+    def _settle(self, key: int, future: asyncio.Future[None], failed: bool, reason: str) -> None:
         self.outbox.done(key)
         if failed:
             self.refused += 1
@@ -390,7 +450,4 @@ class Publisher:
                 future.exception()  # retrieved: nobody has to await it
         elif not future.done():
             future.set_result(None)
-        if not self._by_mid and self.connected.is_set() and not self._ready:
-            self._ready = True  # paho's resend is through: what waited may go now
-            self._hand_over_parked()
-        self._update_drained()
+            self._unrouted_delay = self.settings.reconnect_min_s

@@ -14,7 +14,12 @@ set on purpose (docs/pipeline.md):
 - ``max_packet_size`` bounds one message: a larger one is refused at the
   door (an MQTT 5 client learns the limit in CONNACK and paho refuses to
   send it, which the agent raises), never cut or lost in the middle.
-  ``message_size_limit`` is its deprecated predecessor and is not used.
+  ``message_size_limit`` is its deprecated predecessor and is not used;
+- ``autosave_interval 1``: sessions and queued messages are written to the
+  persistence file every second (the default is 30 minutes), so a broker
+  killed without warning comes back with its sessions. Mosquitto never
+  fsyncs per message: a message it acknowledged in the last second before
+  a SIGKILL and had not yet delivered can still be lost (docs/pipeline.md).
 
 With ``auth`` the broker allows no anonymous client and enforces the
 password and ACL files ``camwarden broker-config`` writes; with ``tls`` the
@@ -112,6 +117,7 @@ def mosquitto_config(
         f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
         f"max_packet_size {MAX_PACKET_SIZE}",
         "persistent_client_expiration 14d",
+        "autosave_interval 1",
         f"persistence {'true' if persistence else 'false'}",
         f"persistence_location {workdir}/",
         f"log_dest file {workdir / 'mosquitto.log'}",

@@ -37,7 +37,8 @@ def cycle(birth: AgentBirth, seq: int) -> CycleReport:
 async def test_birth_is_retained_for_a_late_subscriber(
     mosquitto: Mosquitto, broker_settings: BrokerSettings, birth: AgentBirth
 ) -> None:
-    async with Publisher(broker_settings, birth) as publisher:
+    cycles = Subscriber(mosquitto, agent_filter(kind=TopicKind.CYCLE))  # a controller is there
+    async with cycles, Publisher(broker_settings, birth) as publisher:
         # The birth goes out first on the connection; once a later message is
         # acknowledged, the broker holds the birth too.
         await asyncio.wait_for(publisher.publish(cycle(birth, 0)), 10)
@@ -119,3 +120,19 @@ async def test_reports_published_while_the_broker_is_down_are_delivered(
                     received.add(got.message.report_id)  # QoS 1 may repeat: count once
     assert received == {m.report_id for m in sent}
     assert publisher.connections == 2
+
+
+async def test_a_report_nobody_subscribed_to_is_sent_again_once_someone_does(
+    mosquitto: Mosquitto, broker_settings: BrokerSettings, birth: AgentBirth
+) -> None:
+    """PUBACK "no matching subscribers" is a success code, yet nobody has the
+    report (a controller whose session the broker lost): it must stay."""
+    async with Publisher(broker_settings, birth) as publisher:
+        report = cycle(birth, 7)
+        delivered = publisher.publish(report)
+        await asyncio.wait_for(publisher.unrouted_seen.wait(), 10)  # nobody subscribed
+        assert not delivered.done() and publisher.unacknowledged == 1
+        async with Subscriber(mosquitto, agent_filter(kind=TopicKind.CYCLE)) as controller:
+            await asyncio.wait_for(delivered, 10)
+            assert (await controller.next()).message == report
+        assert publisher.unacknowledged == 0

@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     tui = commands.add_parser("tui", help="the operator console")
     tui.add_argument("--api", default="http://127.0.0.1:8080", metavar="URL")
+    tui.add_argument("--token-file", type=Path, metavar="FILE",
+                     help="file holding the API token (viewer or operator)")
+    tui.add_argument("--refresh", type=float, default=5.0, metavar="S",
+                     help="seconds between reloads while the live stream is down (0: never)")
     tui.set_defaults(handler=_lazy("tui.app:run"))
 
     demo = commands.add_parser(
@@ -146,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--policies", type=Path, metavar="DIR", help="folder of policy files (default: policies/)"
     )
     demo.set_defaults(handler=_lazy("camwarden.demo:run"))
+
+    from controller.register.cli import add_register_commands  # argparse only, work is lazy
+
+    add_register_commands(commands, policy_commands)
     return parser
 
 

@@ -17,9 +17,20 @@ from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 import aiohttp
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from schemas.api import CameraDetail, CameraView, FindingView, FleetView, Page, SiteView
+from schemas.api import (
+    AcknowledgeRequest,
+    CameraDetail,
+    CameraView,
+    FindingEvent,
+    FindingView,
+    FleetView,
+    Page,
+    PolicyDetail,
+    PolicyVersionView,
+    SiteView,
+)
 from schemas.errors import CamwardenError, ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,6 +62,11 @@ class ControllerError(CamwardenError):
     def unreachable(self) -> bool:
         return self.status is None
 
+    @property
+    def refused(self) -> bool:
+        """The controller turned the token away (401) or its role (403)."""
+        return self.status in (401, 403)
+
 
 def check_base_url(url: str) -> str:
     """``url`` without a trailing slash; ConfigError naming the problem when it
@@ -80,15 +96,28 @@ class ApiClient:
         self,
         base_url: str,
         *,
+        token: str | None = None,
         timeout: float = 5.0,
         session_factory: Callable[[], aiohttp.ClientSession] | None = None,
     ) -> None:
+        """``token`` is sent as ``Authorization: Bearer`` on every request
+        (None: no header, for a controller without authentication)."""
+        if token is not None and (not token or any(c.isspace() for c in token)):
+            raise ConfigError("the API token must be one word without spaces")
         if timeout <= 0:
             raise ConfigError(f"API timeout must be positive seconds, got {timeout!r}")
         self.base_url = check_base_url(base_url)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session_factory = session_factory or aiohttp.ClientSession
         self._session: aiohttp.ClientSession | None = None
+        self.headers: dict[str, str] = {"Authorization": f"Bearer {token}"} if token else {}
+        """Sent with every request (the event stream's too)."""
+
+    def session(self) -> aiohttp.ClientSession:
+        """The one session, opened on first use (inside the running loop)."""
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
 
     async def __aenter__(self) -> ApiClient:
         return self
@@ -160,7 +189,49 @@ class ApiClient:
         body = await self._get("/api/v1/findings", query)
         return _parse(Page[FindingView], body, self.base_url, "/api/v1/findings")
 
+    async def finding(self, finding_id: int) -> FindingView:
+        path = f"/api/v1/findings/{finding_id}"
+        return _parse(FindingView, await self._get(path, {}), self.base_url, path)
+
+    async def history(self, finding_id: int) -> tuple[FindingEvent, ...]:
+        """The finding's steps, oldest first (as the controller keeps them)."""
+        path = f"/api/v1/findings/{finding_id}/history"
+        body = await self._get(path, {})
+        try:
+            return _HISTORY.validate_json(body, strict=True)
+        except ValidationError as exc:
+            raise _bad_answer(exc, self.base_url, path) from exc
+
+    async def acknowledge(self, finding_id: int, note: str) -> FindingView:
+        """Acknowledge with the operator's note; the finding as it now is.
+        ControllerError with status 403 when this token's role may not."""
+        path = f"/api/v1/findings/{finding_id}/acknowledge"
+        try:
+            payload = AcknowledgeRequest(note=note).model_dump_json()
+        except ValidationError as exc:
+            raise ValueError(f"a note is 1 to 2000 characters: {exc.errors()[0]['msg']}") from exc
+        body = await self._request("POST", path, {}, payload.encode())
+        return _parse(FindingView, body, self.base_url, path)
+
+    async def policies(self, offset: int = 0, limit: int = DEFAULT_PAGE) -> Page[PolicyVersionView]:
+        body = await self._get("/api/v1/policies", _paging(offset, limit))
+        return _parse(Page[PolicyVersionView], body, self.base_url, "/api/v1/policies")
+
+    async def policy(self, policy_id: str) -> PolicyDetail:
+        path = f"/api/v1/policies/{_segment(policy_id)}"
+        return _parse(PolicyDetail, await self._get(path, {}), self.base_url, path)
+
     # --- whole lists ------------------------------------------------------
+
+    async def all_findings(
+        self, site: str | None = None, state: str | None = None
+    ) -> tuple[FindingView, ...]:
+        """Every finding of ``site`` in ``state``, page by page (at most ``MAX_ROWS``)."""
+        return await _walk(lambda offset: self.findings(site=site, state=state, offset=offset))
+
+    async def all_policies(self) -> tuple[PolicyVersionView, ...]:
+        """Every loaded policy version, page by page (at most ``MAX_ROWS``)."""
+        return await _walk(lambda offset: self.policies(offset=offset))
 
     async def all_sites(self) -> tuple[SiteView, ...]:
         """Every site, page by page (at most ``MAX_ROWS``)."""
@@ -173,20 +244,23 @@ class ApiClient:
     # --- transport --------------------------------------------------------
 
     async def _get(self, path: str, query: Mapping[str, str]) -> bytes:
-        if self._session is None:
-            self._session = self._session_factory()
+        return await self._request("GET", path, query, None)
+
+    async def _request(
+        self, method: str, path: str, query: Mapping[str, str], json_body: bytes | None
+    ) -> bytes:
         url = self.base_url + path
+        headers = dict(self.headers)
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            async with self._session.get(url, params=dict(query), timeout=self._timeout) as reply:
+            async with self.session().request(
+                method, url, params=dict(query), data=json_body, headers=headers,
+                timeout=self._timeout,
+            ) as reply:
                 body = await reply.read()
                 if reply.status != 200:
-                    raise ControllerError(
-                        f"controller at {self.base_url} answered HTTP {reply.status} for "
-                        f"{path}: {_excerpt(body)}",
-                        url=self.base_url,
-                        path=path,
-                        status=reply.status,
-                    )
+                    raise http_error(self.base_url, path, reply.status, body)
                 return body
         except TimeoutError as exc:  # before OSError: TimeoutError is one
             raise ControllerError(
@@ -202,19 +276,41 @@ class ApiClient:
                 path=path,
             ) from exc
 
+def http_error(base_url: str, path: str, status: int, body: bytes) -> ControllerError:
+    """A non-200 answer in words an operator acts on: a refused token and a
+    role that may not do it are said plainly, the rest with the controller's
+    own words."""
+    said = _excerpt(body)
+    if status == 401:
+        text = f"token refused by the controller at {base_url} (HTTP 401): check --token-file"
+    elif status == 403:
+        doing = "acknowledge" if path.endswith("/acknowledge") else f"read {path}"
+        text = f"your role may not {doing} (HTTP 403 from the controller at {base_url})"
+    else:
+        text = f"controller at {base_url} answered HTTP {status} for {path}: {said}"
+    return ControllerError(text, url=base_url, path=path, status=status)
+
+
+_HISTORY = TypeAdapter(tuple[FindingEvent, ...])
+
+
 def _parse(model: type[M], body: bytes, base_url: str, path: str) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(document)"
-        raise ControllerError(
-            f"controller at {base_url} sent a bad answer for {path}: {where}: {first['msg']} "
-            f"({exc.error_count()} error(s))",
-            url=base_url,
-            path=path,
-            status=200,
-        ) from exc
+        raise _bad_answer(exc, base_url, path) from exc
+
+
+def _bad_answer(exc: ValidationError, base_url: str, path: str) -> ControllerError:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(document)"
+    return ControllerError(
+        f"controller at {base_url} sent a bad answer for {path}: {where}: {first['msg']} "
+        f"({exc.error_count()} error(s))",
+        url=base_url,
+        path=path,
+        status=200,
+    )
 
 
 async def _walk(fetch: Callable[[int], Awaitable[Page[T]]]) -> tuple[T, ...]:

@@ -161,16 +161,30 @@ def evidence_lines(evidence: Mapping[str, EvidenceValue]) -> tuple[str, ...]:
 
 
 def link_status(
-    url: str, last_ok: datetime | None, error: str | None, now: datetime, retry_s: float
+    url: str,
+    last_ok: datetime | None,
+    error: str | None,
+    now: datetime,
+    retry_s: float,
+    *,
+    live: bool | None = None,
 ) -> tuple[str, bool]:
     """The status line and whether it is bad news.
 
     ``error`` is the last failure's message (None after a success); ``last_ok``
-    when data was last fetched successfully."""
+    when data was last fetched successfully (or a live change last arrived);
+    ``live`` whether the event stream is up (None: not followed)."""
     if error is None:
         if last_ok is None:
             return (f"connecting to {url}…", False)
-        return (f"✔ connected to {url} · updated {age(last_ok, now)} ago", False)
+        text = f"✔ connected to {url}"
+        updated = f"updated {age(last_ok, now)} ago"
+        if live is None:
+            return (f"{text} · {updated}", False)
+        if live:
+            return (f"{text} · ● live · {updated}", False)
+        fallback = f"refreshing every {retry_s:g} s" if retry_s > 0 else "press r to refresh"
+        return (f"{text} · {updated} · ○ live updates down, {fallback}", False)
     retry = f"retrying every {retry_s:g} s" if retry_s > 0 else "press r to retry"
     shown = (
         f"data shown is {age(last_ok, now)} old" if last_ok is not None else "no data yet"

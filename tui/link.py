@@ -20,6 +20,8 @@ class Link:
     retry_seconds: float
     last_ok: datetime | None = None
     error: str | None = None
+    live: bool | None = None
+    """Whether the event stream is up; None when the console does not follow it."""
 
     def succeeded(self, now: datetime) -> None:
         self.last_ok = now
@@ -35,4 +37,6 @@ class Link:
 
     def status(self, now: datetime) -> tuple[str, bool]:
         """The status line's text and whether it is bad news."""
-        return link_status(self.url, self.last_ok, self.error, now, self.retry_seconds)
+        return link_status(
+            self.url, self.last_ok, self.error, now, self.retry_seconds, live=self.live
+        )

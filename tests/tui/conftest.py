@@ -36,13 +36,15 @@ def controller(fleet_data: FleetData) -> Iterator[FakeController]:
 @pytest.fixture
 def make_app(controller: FakeController) -> MakeApp:
     """``make_app(**overrides)``: a console on the fake controller, "now"
-    frozen at ``console_fleet.NOW``."""
+    frozen at ``console_fleet.NOW``, not following the event stream unless
+    ``live=True``."""
 
     def make(**overrides: object) -> CamwardenApp:
         options: dict[str, object] = {
             "refresh_seconds": 0,
             "clock": lambda: NOW,
             "display_tz": UTC,
+            "live": False,
         }
         options.update(overrides)
         return CamwardenApp(controller.url, **options)  # type: ignore[arg-type]

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from schemas.api import (
+    AgentPolicyView,
     CameraDetail,
     CameraView,
+    FindingEvent,
     FindingView,
     FleetView,
+    PolicyDetail,
+    PolicyVersionView,
     SeverityCounts,
     SiteView,
 )
@@ -37,11 +42,17 @@ from schemas.facts import (
 )
 from schemas.findings import EvidenceValue
 from schemas.policy import DeclaredCamera, Identity, Preset, PtzPolicy
+from schemas.policy_file import load_policy
 from schemas.rules import rule
 
 NOW = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 MAIN = "test-main"
 ANNEX = "test-annex"
+POLICY_FILE = Path(__file__).parent.parent / "fixtures" / "policy-small.yaml"
+OPERATOR_TOKEN = "op-token-1"
+VIEWER_TOKEN = "viewer-token-1"
+TOKENS = {OPERATOR_TOKEN: ("kim.operator", "operator"), VIEWER_TOKEN: ("lee.viewer", "viewer")}
+"""Token -> (name, role), as the stand-in controller knows them."""
 
 
 @dataclass
@@ -54,6 +65,8 @@ class FleetData:
     cameras: dict[str, tuple[CameraView, ...]]
     details: dict[tuple[str, str], CameraDetail]
     findings: tuple[FindingView, ...] = field(default=())
+    history: dict[int, tuple[FindingEvent, ...]] = field(default_factory=dict)
+    policies: tuple[PolicyDetail, ...] = field(default=())
 
 
 def finding(
@@ -290,10 +303,34 @@ def build_fleet() -> FleetData:
         findings_open=SeverityCounts(critical=4, warning=2), agents_online=1, agents_known=2,
     )
     findings = (f_audio, f_retention, f_undeclared, f_missing, f_unreachable, f_agent)
+    history = {
+        f.id: (FindingEvent(finding_id=f.id, kind="opened", at=f.first_seen, severity=f.severity),)
+        for f in findings
+    }
     return FleetData(
         fleet=fleet,
         sites=sites,
         cameras={MAIN: main_cameras, ANNEX: annex_cameras},
         details=details,
         findings=findings,
+        history=history,
+        policies=(build_policy(),),
     )
+
+
+def build_policy() -> PolicyDetail:
+    """The small test policy, loaded at 08:00; the main agent runs its
+    version, the annex agent (offline) still an older one."""
+    policy = load_policy(POLICY_FILE)
+    summary = PolicyVersionView(
+        policy_id=policy.policy_id, version=policy.version,
+        organisation=policy.organisation.name, sites=tuple(s.id for s in policy.sites),
+        loaded_at=NOW - timedelta(hours=1),
+        agents=(
+            AgentPolicyView(agent_id="agent-main", site_id=MAIN, policy_version=policy.version,
+                            reported_at=NOW - timedelta(seconds=40)),
+            AgentPolicyView(agent_id="agent-annex", site_id=ANNEX, policy_version="2025-06-01",
+                            reported_at=NOW - timedelta(minutes=21)),
+        ),
+    )
+    return PolicyDetail(summary=summary, policy=policy)

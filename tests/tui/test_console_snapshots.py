@@ -32,7 +32,8 @@ SnapCompare = Callable[..., bool]
 def console(controller: FakeController) -> CamwardenApp:
     client = ApiClient(STABLE_URL, session_factory=controller.session_factory)
     return CamwardenApp(
-        STABLE_URL, client=client, refresh_seconds=0, clock=lambda: NOW, display_tz=UTC
+        STABLE_URL, client=client, refresh_seconds=0, clock=lambda: NOW, display_tz=UTC,
+        live=False,
     )
 
 

@@ -5,6 +5,11 @@ arrives while a load is running is dropped, not queued, so a slow
 controller never piles up requests. A load that fails keeps the data on
 screen and says so on the status line; it never raises into Textual.
 Tests wait for a load with ``wait_until`` (a condition, not a sleep).
+
+Live changes from the event stream arrive through ``apply_change``: each
+screen updates the rows they touch, in place, and fetches at most the one
+object the change names. ``changes`` counts changes applied, for the same
+kind of waiting.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable
 
 from textual.screen import Screen
 
+from schemas.api import ChangeEvent
 from tui.client import ControllerError
 from tui.context import ConsoleContext
 from tui.messages import LinkChanged
@@ -26,6 +32,8 @@ class DataScreen(Screen[None]):
         self.ctx = ctx
         self.loads = 0
         """Finished load attempts, successful or not."""
+        self.changes = 0
+        """Live changes applied (see ``apply_change``)."""
         self._loading = False
         self._finished = asyncio.Condition()
 
@@ -36,6 +44,23 @@ class DataScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.request_reload()
+
+    def apply_change(self, change: ChangeEvent) -> None:
+        """Show one live change; the default ignores it. A screen that must
+        fetch something for it does so in a worker and calls ``changed()``
+        when the change is on screen."""
+
+    async def changed(self) -> None:
+        """Count a live change as applied and wake ``wait_until``."""
+        async with self._finished:
+            self.changes += 1
+            self._finished.notify_all()
+
+    def fail_quietly(self, exc: ControllerError) -> None:
+        """A live update's fetch failed: the link says so; the next load
+        or change repairs the row."""
+        self.ctx.link.failed(str(exc))
+        self.show_status()
 
     def on_screen_resume(self) -> None:
         self.show_status()
@@ -72,7 +97,8 @@ class DataScreen(Screen[None]):
             line.show(text, bad)
 
     async def wait_until(self, condition: Callable[[], bool]) -> None:
-        """Wait until ``condition()`` holds, checking after every load. Bound
+        """Wait until ``condition()`` holds, checking after every load and
+        every live change applied. Bound
         it with ``asyncio.timeout``: this waits as long as it takes."""
         async with self._finished:
             await self._finished.wait_for(condition)

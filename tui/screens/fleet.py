@@ -1,19 +1,24 @@
-"""The fleet: overall compliance, then one row per site."""
+"""The fleet: overall compliance, then one row per site, sortable and filterable."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Footer, Header, Input
 
-from schemas.api import SiteView
+from schemas.api import ChangeEvent, SiteView
+from tui.client import ControllerError
+from tui.filtering import matches, query_words, terms
 from tui.format import agent_text, cameras_text, counts_text
 from tui.messages import SiteChosen
 from tui.screens.base import DataScreen
+from tui.widgets.filter_box import FilterBox
 from tui.widgets.fleet_summary import FleetSummary
 from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.status_line import StatusLine
@@ -29,33 +34,161 @@ SITE_COLUMNS = (
 screen) last, so that the rest fits 80 columns."""
 
 
+@dataclass(frozen=True)
+class SiteSort:
+    name: str
+    column: str
+    key: Callable[[SiteView], tuple[object, ...]]
+
+
+def _attention(site: SiteView) -> tuple[object, ...]:
+    f = site.findings_open
+    return (-f.critical, site.agent_online is not False, -f.warning, -f.info, site.name)
+
+
+SORTS = (
+    SiteSort("attention", "findings", _attention),
+    SiteSort("name", "site", lambda s: (s.name.lower(), s.site_id)),
+    SiteSort("compliance", "cameras",
+             lambda s: (s.cameras_compliant / s.cameras_declared if s.cameras_declared else 1.0,
+                        s.site_id)),
+    SiteSort("agent", "agent",
+             lambda s: (s.agent_online is not False, s.last_report_at is not None,
+                        s.last_report_at.timestamp() if s.last_report_at else 0.0, s.site_id)),
+    SiteSort("site id", "id", lambda s: (s.site_id,)),
+)
+"""``s`` cycles through these; a click on a column header picks its sort.
+Attention: most critical first, offline agents before online, then warnings.
+Agent: offline first, then the oldest last report first."""
+
+
+def site_terms(site: SiteView) -> str:
+    f = site.findings_open
+    flags = [name for name, n in (("critical", f.critical), ("warning", f.warning),
+                                  ("info", f.info)) if n]
+    agent = {True: "online", False: "offline", None: "unknown"}[site.agent_online]
+    return terms(site.name, site.site_id, site.organisation, site.policy_id, *flags,
+                 agent=(agent,) if site.agent_id else ("none",))
+
+
 class FleetScreen(DataScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_site", "Open site", priority=True)
+        Binding("enter", "open_site", "Open site", priority=True),
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("s", "next_sort", "Sort"),
     ]
-    """A priority binding so that the Footer shows it; a mouse click on a
-    row still arrives as DataTable.RowSelected."""
+    """Enter is a priority binding so that the Footer shows it; a mouse
+    click on a row still arrives as DataTable.RowSelected."""
 
     DEFAULT_CSS = """
     FleetScreen #sites { height: 1fr; }
     """
 
+    sites: dict[str, SiteView]
+    sort_index = 0
+    filter_text = ""
+    _header_wanted = False
+
     def compose(self) -> ComposeResult:
+        self.sites = {}
         yield Header()
         yield FleetSummary("loading…", id="fleet-summary")
+        yield FilterBox(placeholder="/ filter: name, id, critical, offline… · s: sort by attention",
+                        id="filter")
         yield KeyedTable(SITE_COLUMNS, id="sites")
         yield StatusLine()
         yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#sites", KeyedTable).focus()
+
+    @property
+    def sort(self) -> SiteSort:
+        return SORTS[self.sort_index]
 
     async def load(self) -> None:
         api = self.ctx.api
         fleet = await api.fleet()
         sites = await api.all_sites()
-        now = self.ctx.now()
         self.query_one(FleetSummary).show(fleet)
-        self.query_one("#sites", KeyedTable).sync([site_row(site, now) for site in sites])
+        self.sites = {site.site_id: site for site in sites}
+        self.lay_out()
+
+    def lay_out(self) -> None:
+        """Show the sites that pass the filter, in the chosen order."""
+        now = self.ctx.now()
+        words = query_words(self.filter_text)
+        shown = sorted((s for s in self.sites.values() if matches(words, site_terms(s))),
+                       key=self.sort.key)
+        self.query_one("#sites", KeyedTable).rebuild([site_row(s, now) for s in shown])
+        self._describe_view(len(shown))
+
+    def _describe_view(self, shown: int) -> None:
+        box = self.query_one(FilterBox)
+        hidden = len(self.sites) - shown
+        box.placeholder = (
+            f"/ filter: name, id, critical, offline… · s: sort · sorted by {self.sort.name}"
+        )
+        box.tooltip = f"{shown} shown, {hidden} hidden by the filter"
+
+    def apply_change(self, change: ChangeEvent) -> None:
+        """A site's summary or its agent changed: that row only; the header
+        (one small object) is fetched again for any change but a heartbeat."""
+        if change.kind == "heartbeat":
+            return
+        if change.site is not None:
+            site = change.site
+            self.sites[site.site_id] = site
+            table = self.query_one("#sites", KeyedTable)
+            if matches(query_words(self.filter_text), site_terms(site)):
+                table.upsert(site_row(site, self.ctx.now()))
+            else:
+                table.drop(site.site_id)
+        if self._header_wanted:
+            self.run_worker(self.changed(), exit_on_error=False)  # the pending fetch covers it
+            return
+        self._header_wanted = True
+        self.run_worker(self._refresh_header(), exit_on_error=False)
+
+    async def _refresh_header(self) -> None:
+        """One fetch at a time: changes arriving meanwhile ride on it."""
+        try:
+            fleet = await self.ctx.api.fleet()
+        except ControllerError as exc:
+            self.fail_quietly(exc)
+        else:
+            self.query_one(FleetSummary).show(fleet)
+        finally:
+            self._header_wanted = False
+        await self.changed()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.lay_out()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#sites", KeyedTable).focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterBox).focus()
+
+    def action_next_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.lay_out()
+        self.notify(f"sites sorted by {self.sort.name}", timeout=2)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        for index, sort in enumerate(SORTS):
+            if sort.column == event.column_key.value:
+                self.sort_index = index
+                self.lay_out()
 
     def action_open_site(self) -> None:
+        if self.focused is not None and isinstance(self.focused, Input):
+            self.query_one("#sites", KeyedTable).focus()
+            return
         key = self.query_one("#sites", KeyedTable).cursor_key
         if key is not None:
             self.post_message(SiteChosen(key))

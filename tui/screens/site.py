@@ -1,19 +1,25 @@
-"""One site: its cameras, declared and found, and how each stands."""
+"""One site: its cameras, declared and found, how each stands; a filter by
+rule, state or any shown word."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Footer, Header, Input
 
-from schemas.api import CameraView
+from schemas.api import CameraView, ChangeEvent
+from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError
 from tui.context import ConsoleContext
-from tui.format import counts_text, state_text
+from tui.filtering import matches, query_words, terms
+from tui.format import STATE_MARK, counts_text, state_text
 from tui.messages import CameraChosen
 from tui.screens.base import DataScreen
+from tui.widgets.filter_box import FilterBox
 from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.site_summary import SiteSummary
 from tui.widgets.status_line import StatusLine
@@ -30,36 +36,129 @@ CAMERA_COLUMNS = (
 """State and findings come before the wide columns, and the (long) camera
 id last, so that what needs attention stays in view at 80 columns."""
 
+FILTER_HINT = "/ filter: state:missing, rule:audio, lobby, hanwha…"
+
 
 class SiteScreen(DataScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_camera", "Open camera", priority=True),
+        Binding("slash", "focus_filter", "Filter"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
-
-    def __init__(self, ctx: ConsoleContext, site_id: str) -> None:
-        super().__init__(ctx)
-        self.site_id = site_id
 
     DEFAULT_CSS = """
     SiteScreen #cameras { height: 1fr; }
     """
 
+    def __init__(self, ctx: ConsoleContext, site_id: str) -> None:
+        super().__init__(ctx)
+        self.site_id = site_id
+        self.cameras: dict[str, CameraView] = {}
+        self.rules: dict[str, set[str]] = {}
+        """Camera key -> rules of its open findings (for ``rule:`` filters)."""
+        self.filter_text = ""
+        self.complete = False
+        """Every page of cameras has arrived (the first shows at once)."""
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield SiteSummary(f"loading site {self.site_id}…", id="site-summary")
+        yield FilterBox(placeholder=FILTER_HINT, id="filter")
         yield KeyedTable(CAMERA_COLUMNS, id="cameras")
         yield StatusLine()
         yield Footer()
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#cameras", KeyedTable).focus()
+
     async def load(self) -> None:
+        """The summary and the first page show as soon as they arrive (a
+        5,000-camera site opens as fast as a small one); the other pages
+        follow, then the open findings' rules for the filter."""
         api = self.ctx.api
         site = await api.site(self.site_id)
-        cameras = await api.all_cameras(self.site_id)
         self.query_one(SiteSummary).show(site, self.ctx.now())
-        self.query_one("#cameras", KeyedTable).sync([camera_row(c) for c in cameras])
+        cameras: list[CameraView] = []
+        offset = 0
+        first = not self.cameras
+        while len(cameras) < MAX_ROWS:
+            page = await api.cameras(self.site_id, offset=offset, limit=DEFAULT_PAGE)
+            cameras.extend(page.items)
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                break
+            if first:
+                first = False
+                self.show_cameras(cameras, final=False)
+        self.show_cameras(cameras[:MAX_ROWS], final=True)
+        rules: dict[str, set[str]] = defaultdict(set)
+        for finding in await api.all_findings(site=self.site_id, state="open"):
+            rules[finding.camera_key].add(finding.rule)
+        if rules != self.rules:
+            self.rules = dict(rules)
+            if self.filter_text:
+                self.lay_out()
+
+    def show_cameras(self, cameras: list[CameraView], *, final: bool) -> None:
+        self.cameras = {camera.key: camera for camera in cameras}
+        self.complete = final
+        self.lay_out()
+
+    def lay_out(self) -> None:
+        """Show the cameras that pass the filter, in the controller's order."""
+        words = query_words(self.filter_text)
+        rows = [camera_row(c) for c in self.cameras.values()
+                if not words or matches(words, self._terms(c))]
+        self.query_one("#cameras", KeyedTable).rebuild(rows)
+
+    def _terms(self, camera: CameraView) -> str:
+        return camera_terms(camera, self.rules.get(camera.key, ()))
+
+    def apply_change(self, change: ChangeEvent) -> None:
+        """A change at this site: the summary, or the one camera a finding
+        is about (fetched alone: its state and counts are the controller's)."""
+        if change.site_id != self.site_id:
+            return
+        if change.site is not None:
+            self.query_one(SiteSummary).show(change.site, self.ctx.now())
+        if change.finding is not None:
+            finding = change.finding
+            rules = self.rules.setdefault(finding.camera_key, set())
+            (rules.add if finding.state == "open" else rules.discard)(finding.rule)
+            self.run_worker(self._refresh_camera(finding.camera_key), exit_on_error=False)
+        elif change.site is not None:
+            self.run_worker(self.changed(), exit_on_error=False)
+
+    async def _refresh_camera(self, key: str) -> None:
+        try:
+            detail = await self.ctx.api.camera(self.site_id, key)
+        except ControllerError as exc:
+            if exc.status != 404:  # 404: the finding is the agent's, not a camera's
+                self.fail_quietly(exc)
+        else:
+            self.show_camera(detail.camera)
+        await self.changed()
+
+    def show_camera(self, camera: CameraView) -> None:
+        self.cameras[camera.key] = camera
+        table = self.query_one("#cameras", KeyedTable)
+        if matches(query_words(self.filter_text), self._terms(camera)):
+            table.upsert(camera_row(camera))
+        else:
+            table.drop(camera.key)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.lay_out()
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterBox).focus()
 
     def action_open_camera(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one("#cameras", KeyedTable).focus()
+            return
         key = self.query_one("#cameras", KeyedTable).cursor_key
         if key is not None:
             self.post_message(CameraChosen(self.site_id, key))
@@ -68,6 +167,17 @@ class SiteScreen(DataScreen):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(CameraChosen(self.site_id, event.row_key.value))
+
+
+def camera_terms(camera: CameraView, rules: Iterable[str]) -> str:
+    """What the filter searches: the shown words, ``state:…`` (the API's
+    name and the shown word) and ``rule:…`` for each open finding."""
+    _, word, _ = STATE_MARK[camera.state]
+    return terms(
+        camera.name, camera.key, camera.location, camera.coverage, camera.manufacturer,
+        camera.model, camera.firmware, camera.address, camera.serial,
+        state=(camera.state, word.lower()), rule=sorted(rules),
+    )
 
 
 def camera_row(camera: CameraView) -> Row:

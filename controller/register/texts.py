@@ -192,7 +192,10 @@ def render_signage(policy: Policy, lang: Lang = "ko", site_id: str | None = None
             continue
         manager = _manager(policy, site)
         contact = manager.contact or _role_title(manager, lang)
-        places = "; ".join(f"{c.location} ({c.coverage})" for c in site.cameras)
+        places = "; ".join(
+            c.location if c.coverage == c.location else f"{c.location} ({c.coverage})"
+            for c in site.cameras
+        )
         boards.append(
             "\n".join(
                 [

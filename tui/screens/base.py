@@ -50,6 +50,11 @@ class DataScreen(Screen[None]):
         fetch something for it does so in a worker and calls ``changed()``
         when the change is on screen."""
 
+    async def progressed(self) -> None:
+        """Wake ``wait_until`` in the middle of a load (a first page shown)."""
+        async with self._finished:
+            self._finished.notify_all()
+
     async def changed(self) -> None:
         """Count a live change as applied and wake ``wait_until``."""
         async with self._finished:

@@ -3,6 +3,7 @@ rule, state or any shown word."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import ClassVar
@@ -59,6 +60,8 @@ class SiteScreen(DataScreen):
         self.filter_text = ""
         self.complete = False
         """Every page of cameras has arrived (the first shows at once)."""
+        self._rows: dict[str, Row] = {}
+        self._terms: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -74,46 +77,63 @@ class SiteScreen(DataScreen):
 
     async def load(self) -> None:
         """The summary and the first page show as soon as they arrive (a
-        5,000-camera site opens as fast as a small one); the other pages
-        follow, then the open findings' rules for the filter."""
+        5,000-camera site opens as fast as a small one); the other pages are
+        then asked for together and shown at once, then the open findings'
+        rules for the filter."""
         api = self.ctx.api
         site = await api.site(self.site_id)
         self.query_one(SiteSummary).show(site, self.ctx.now())
-        cameras: list[CameraView] = []
-        offset = 0
-        first = not self.cameras
-        while len(cameras) < MAX_ROWS:
-            page = await api.cameras(self.site_id, offset=offset, limit=DEFAULT_PAGE)
-            cameras.extend(page.items)
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                break
-            if first:
-                first = False
+        first = await api.cameras(self.site_id, offset=0, limit=DEFAULT_PAGE)
+        cameras = list(first.items)
+        total = min(first.total, MAX_ROWS)
+        if len(cameras) < total:
+            if not self.cameras:
                 self.show_cameras(cameras, final=False)
+                await self.progressed()
+            pages = await asyncio.gather(*(
+                api.cameras(self.site_id, offset=offset, limit=DEFAULT_PAGE)
+                for offset in range(len(cameras), total, DEFAULT_PAGE)
+            ))
+            for page in pages:
+                cameras.extend(page.items)
         self.show_cameras(cameras[:MAX_ROWS], final=True)
         rules: dict[str, set[str]] = defaultdict(set)
         for finding in await api.all_findings(site=self.site_id, state="open"):
             rules[finding.camera_key].add(finding.rule)
         if rules != self.rules:
             self.rules = dict(rules)
+            self._terms.clear()
             if self.filter_text:
                 self.lay_out()
 
     def show_cameras(self, cameras: list[CameraView], *, final: bool) -> None:
+        """Show ``cameras``; rows and filter terms are made again only for
+        the cameras that changed."""
+        before = self.cameras
         self.cameras = {camera.key: camera for camera in cameras}
+        for key, camera in self.cameras.items():
+            if before.get(key) != camera:
+                self._rows[key] = camera_row(camera)
+                self._terms.pop(key, None)
+        for key in before.keys() - self.cameras.keys():
+            self._rows.pop(key, None)
+            self._terms.pop(key, None)
         self.complete = final
         self.lay_out()
 
     def lay_out(self) -> None:
         """Show the cameras that pass the filter, in the controller's order."""
         words = query_words(self.filter_text)
-        rows = [camera_row(c) for c in self.cameras.values()
-                if not words or matches(words, self._terms(c))]
+        rows = [self._rows[key] for key, camera in self.cameras.items()
+                if not words or matches(words, self._terms_of(camera))]
         self.query_one("#cameras", KeyedTable).rebuild(rows)
 
-    def _terms(self, camera: CameraView) -> str:
-        return camera_terms(camera, self.rules.get(camera.key, ()))
+    def _terms_of(self, camera: CameraView) -> str:
+        terms = self._terms.get(camera.key)
+        if terms is None:
+            terms = self._terms[camera.key] = camera_terms(
+                camera, self.rules.get(camera.key, ()))
+        return terms
 
     def apply_change(self, change: ChangeEvent) -> None:
         """A change at this site: the summary, or the one camera a finding
@@ -126,6 +146,7 @@ class SiteScreen(DataScreen):
             finding = change.finding
             rules = self.rules.setdefault(finding.camera_key, set())
             (rules.add if finding.state == "open" else rules.discard)(finding.rule)
+            self._terms.pop(finding.camera_key, None)
             self.run_worker(self._refresh_camera(finding.camera_key), exit_on_error=False)
         elif change.site is not None:
             self.run_worker(self.changed(), exit_on_error=False)
@@ -142,9 +163,11 @@ class SiteScreen(DataScreen):
 
     def show_camera(self, camera: CameraView) -> None:
         self.cameras[camera.key] = camera
+        self._rows[camera.key] = camera_row(camera)
+        self._terms.pop(camera.key, None)
         table = self.query_one("#cameras", KeyedTable)
-        if matches(query_words(self.filter_text), self._terms(camera)):
-            table.upsert(camera_row(camera))
+        if matches(query_words(self.filter_text), self._terms_of(camera)):
+            table.upsert(self._rows[camera.key])
         else:
             table.drop(camera.key)
 

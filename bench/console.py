@@ -1,0 +1,179 @@
+"""How fast the console opens and filters big sites and fleets.
+
+Headless (``App.run_test``) against the console tests' stand-in controller
+(a real aiohttp server on 127.0.0.1, pages of 200 as the console asks):
+
+- fleet of 2,000 sites: from start to the fleet table filled;
+- site of 5,000 cameras: from Enter on the fleet to the first page on
+  screen, and to all 5,000 rows;
+- a filter at 5,000 cameras: one that keeps a few rows, one that keeps them all;
+
+and, as the peer in the same run, Textual's stock ``DataTable`` filled with
+the same 5,000 rows (it sizes columns by measuring every cell through Rich;
+``KeyedTable`` reads the width of its one-line ``Text`` cells).
+
+Goal: under 200 ms for what the operator waits on. Not a pass/fail test.
+Run: ``.venv/bin/python bench/console.py [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "tui"))
+
+from console_fleet import NOW, FleetData, build_fleet  # noqa: E402
+from fake_api import FakeController  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.widgets import DataTable  # noqa: E402
+
+from schemas.api import CameraView, SeverityCounts, SiteView  # noqa: E402
+from tui.app import CamwardenApp  # noqa: E402
+from tui.messages import SiteChosen  # noqa: E402
+from tui.screens.fleet import FleetScreen  # noqa: E402
+from tui.screens.site import SiteScreen, camera_row  # noqa: E402
+from tui.widgets.filter_box import FilterBox  # noqa: E402
+from tui.widgets.keyed_table import KeyedTable  # noqa: E402
+
+SIZE = (120, 40)
+BIG_SITE = "bench-big"
+STATES = ("compliant", "compliant", "compliant", "findings", "unknown", "missing", "undeclared")
+GOAL_MS = 200.0
+
+
+def big_data(sites: int, cameras: int) -> FleetData:
+    """The test fleet plus ``sites`` sites, the first with ``cameras`` cameras."""
+    data = build_fleet()
+    template = data.sites[0]
+    extra = tuple(
+        template.model_copy(update={
+            "site_id": BIG_SITE if i == 0 else f"bench-site-{i:05d}", "name": f"site {i:05d}",
+            "findings_open": SeverityCounts(critical=i % 3, warning=i % 5),
+            "agent_online": i % 7 != 0,
+        })
+        for i in range(sites - len(data.sites))
+    )
+    data.sites = extra + data.sites
+    data.cameras = dict(data.cameras)
+    data.cameras[BIG_SITE] = tuple(
+        CameraView(
+            site_id=BIG_SITE, key=f"cam-{i:05d}", camera_id=f"cam-{i:05d}", name=f"Cam {i}",
+            location=f"floor {i % 40} corridor {i % 17}", coverage="corridor", declared=True,
+            state=STATES[i % len(STATES)], address=f"127.0.0.1:{20000 + i}",  # type: ignore[arg-type]
+            manufacturer="Hanwha" if i % 2 else "Axis", model="XNV-8080R", firmware="2.21.01",
+            last_seen=NOW - timedelta(seconds=40),
+            findings_open=SeverityCounts(warning=1) if i % len(STATES) == 3 else SeverityCounts(),
+        )
+        for i in range(cameras)
+    )
+    data.fleet = data.fleet.model_copy(update={"sites": sites})
+    return data
+
+
+async def timed(run: Callable[[], Awaitable[object]]) -> float:
+    start = time.perf_counter()
+    await run()
+    return (time.perf_counter() - start) * 1000.0
+
+
+async def console_round(fake: FakeController) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    app = CamwardenApp(fake.url, refresh_seconds=0, clock=lambda: NOW, display_tz=UTC,
+                       live=False)
+    start = time.perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        await fleet.wait_loaded()
+        await pilot.pause()
+        figures["fleet of 2,000 sites: start to table filled"] = (time.perf_counter() - start) * 1e3
+        assert fleet.query_one("#sites", KeyedTable).row_count == len(fake.data.sites)
+        start = time.perf_counter()
+        app.post_message(SiteChosen(BIG_SITE))  # what Enter on its row sends
+        while not isinstance(app.screen, SiteScreen):
+            await asyncio.sleep(0.001)
+        site = app.screen
+        cameras = site.query_one("#cameras", KeyedTable)
+        await site.wait_until(lambda: cameras.row_count > 0)
+        figures["site of 5,000: Enter to first page in the table"] = (
+            time.perf_counter() - start) * 1e3
+        await site.wait_until(lambda: site.complete)
+        figures["site of 5,000: Enter to all rows in the table"] = (
+            time.perf_counter() - start) * 1e3
+        await pilot.pause()
+        figures["site of 5,000: Enter to all rows drawn"] = (time.perf_counter() - start) * 1e3
+        await site.wait_loaded()
+        assert cameras.row_count == 5000
+
+        box = site.query_one(FilterBox)
+        for label, query in (("keeps 714 rows", "state:missing"), ("keeps all", "corridor"),
+                             ("cleared", "")):
+            start = time.perf_counter()
+            box.value = query
+            await pilot.pause()
+            figures[f"filter at 5,000 ({label})"] = (time.perf_counter() - start) * 1e3
+    return figures
+
+
+class Peer(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="stock")
+        yield KeyedTable([(f"c{i}", f"c{i}") for i in range(7)], id="keyed")
+
+
+async def table_round(cameras: tuple[CameraView, ...]) -> dict[str, float]:
+    rows = [camera_row(c) for c in cameras]
+    figures: dict[str, float] = {}
+    async with Peer().run_test(size=SIZE) as pilot:
+        stock = pilot.app.query_one("#stock", DataTable)
+        for i in range(7):
+            stock.add_column(f"c{i}", key=f"c{i}")
+
+        async def fill_stock() -> None:
+            for key, cells in rows:
+                stock.add_row(*cells, key=key)
+            await pilot.pause()
+
+        async def fill_keyed() -> None:
+            pilot.app.query_one("#keyed", KeyedTable).sync(rows)
+            await pilot.pause()
+
+        figures["peer: stock DataTable, 5,000 rows added and drawn"] = await timed(fill_stock)
+        figures["ours: KeyedTable, 5,000 rows added and drawn"] = await timed(fill_keyed)
+    return figures
+
+
+async def main(repeat: int) -> None:
+    data = big_data(2000, 5000)
+    fake = FakeController(data)
+    fake.start()
+    runs: dict[str, list[float]] = {}
+    try:
+        for _ in range(repeat):
+            for figures in (await console_round(fake), await table_round(data.cameras[BIG_SITE])):
+                for name, ms in figures.items():
+                    runs.setdefault(name, []).append(ms)
+    finally:
+        fake.close()
+    width = max(len(name) for name in runs)
+    print(f"{'measure':<{width}}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}  goal {GOAL_MS:g}")
+    for name, values in runs.items():
+        median = statistics.median(values)
+        mark = "" if name.startswith(("peer", "ours")) else ("✔" if median < GOAL_MS else "✖")
+        print(f"{name:<{width}}  {median:>9.0f}  {min(values):>7.0f}  {max(values):>7.0f}  {mark}")
+    print(f"({repeat} run(s); {len(data.sites)} sites, {len(data.cameras[BIG_SITE])} cameras; "
+          f"terminal {SIZE[0]}×{SIZE[1]})")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    asyncio.run(main(parser.parse_args().repeat))

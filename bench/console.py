@@ -29,18 +29,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "tui"))
 
-from console_fleet import NOW, FleetData, build_fleet  # noqa: E402
-from fake_api import FakeController  # noqa: E402
-from textual.app import App, ComposeResult  # noqa: E402
-from textual.widgets import DataTable  # noqa: E402
+from console_fleet import NOW, FleetData, build_fleet
+from fake_api import FakeController
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
 
-from schemas.api import CameraView, SeverityCounts, SiteView  # noqa: E402
-from tui.app import CamwardenApp  # noqa: E402
-from tui.messages import SiteChosen  # noqa: E402
-from tui.screens.fleet import FleetScreen  # noqa: E402
-from tui.screens.site import SiteScreen, camera_row  # noqa: E402
-from tui.widgets.filter_box import FilterBox  # noqa: E402
-from tui.widgets.keyed_table import KeyedTable  # noqa: E402
+from schemas.api import CameraView, SeverityCounts
+from tui.app import CamwardenApp
+from tui.messages import SiteChosen
+from tui.screens.fleet import FleetScreen
+from tui.screens.site import SiteScreen, camera_row
+from tui.widgets.filter_box import FilterBox
+from tui.widgets.keyed_table import KeyedTable
 
 SIZE = (120, 40)
 BIG_SITE = "bench-big"
@@ -98,7 +98,7 @@ async def console_round(fake: FakeController) -> dict[str, float]:
         assert fleet.query_one("#sites", KeyedTable).row_count == len(fake.data.sites)
         start = time.perf_counter()
         app.post_message(SiteChosen(BIG_SITE))  # what Enter on its row sends
-        while not isinstance(app.screen, SiteScreen):
+        while not isinstance(app.screen, SiteScreen):  # noqa: ASYNC110 (a frame, not a wait)
             await asyncio.sleep(0.001)
         site = app.screen
         cameras = site.query_one("#cameras", KeyedTable)

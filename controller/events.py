@@ -163,6 +163,15 @@ class EventHub:
         self._joined.set()
         return subscriber, first
 
+    def close(self) -> None:
+        """End every open stream (the controller is stopping; the server
+        would otherwise wait for them)."""
+        for subscriber in list(self._subscribers):
+            subscriber.dropped = True
+            self._unsubscribe(subscriber)
+            if subscriber.task is not None:
+                subscriber.task.cancel()
+
     async def wait_clients(self, count: int) -> None:
         """Until at least ``count`` clients are subscribed (tests, benchmarks)."""
         while self.clients < count:

@@ -230,6 +230,8 @@ class Controller:
             except asyncio.CancelledError:
                 pass
             self._tasks = None
+        if self.hub is not None:
+            self.hub.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from controller.alerts.lifecycle import SEVERITY_RANK
 from controller.alerts.targets import DeliveryFailed, Target
@@ -32,6 +33,7 @@ from controller.store.lifecycle import LifecycleStore, PendingAlert
 from schemas.errors import StoreError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CONCURRENT_CAMERAS = 16
 BATCH = 500
@@ -71,6 +73,7 @@ class Dispatcher:
         self.stats = {t.name: TargetStats() for t in self.targets}
         self._wake = {t.name: asyncio.Event() for t in self.targets}
         self._settled = asyncio.Condition()
+        self._inflight: set[asyncio.Task[object]] = set()
 
     def wake(self) -> None:
         """New alerts are in the outbox."""
@@ -84,6 +87,9 @@ class Dispatcher:
                 group.create_task(self._work(target), name=f"alerts to {target.name}")
 
     async def close(self) -> None:
+        """After the workers were cancelled: finish what is in flight, then
+        close the targets."""
+        await self.drain()
         for target in self.targets:
             await target.close()
 
@@ -139,37 +145,60 @@ class Dispatcher:
         attempt = 0
         while True:
             attempt += 1
-            try:
-                await target.deliver(alert.site_id, alert.alert_id, body)
-            except DeliveryFailed as exc:
-                if not exc.retry or attempt >= self.config.max_attempts:
-                    log.error(
-                        "alert %s to %s: giving up after %d try(ies): %s",
-                        alert.alert_id,
-                        target.name,
-                        attempt,
-                        exc,
-                    )
-                    await self._settle(target, alert, "failed", attempt)
-                    stats.failed += 1
-                    return
-                stats.retries += 1
-                delay = backoff(
-                    attempt, self.config.backoff_initial_s, self.config.backoff_max_s, self.rng
-                )
-                log.info(
-                    "alert %s to %s: try %d failed (%s), again in %.2f s",
+            failure = await self._shielded(self._attempt(target, alert, body, attempt))
+            if failure is None:
+                return
+            if not failure.retry or attempt >= self.config.max_attempts:
+                log.error(
+                    "alert %s to %s: giving up after %d try(ies): %s",
                     alert.alert_id,
                     target.name,
                     attempt,
-                    exc,
-                    delay,
+                    failure,
                 )
-                await asyncio.sleep(delay)
-                continue
-            await self._settle(target, alert, "delivered", attempt)
-            stats.delivered += 1
-            return
+                await self._settle(target, alert, "failed", attempt)
+                stats.failed += 1
+                return
+            stats.retries += 1
+            delay = backoff(
+                attempt, self.config.backoff_initial_s, self.config.backoff_max_s, self.rng
+            )
+            log.info(
+                "alert %s to %s: try %d failed (%s), again in %.2f s",
+                alert.alert_id,
+                target.name,
+                attempt,
+                failure,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+    async def _attempt(
+        self, target: Target, alert: PendingAlert, body: bytes, attempt: int
+    ) -> DeliveryFailed | None:
+        """One try, and on success its record: None, or why it failed."""
+        try:
+            await target.deliver(alert.site_id, alert.alert_id, body)
+        except DeliveryFailed as exc:
+            return exc
+        await self._settle(target, alert, "delivered", attempt)
+        self.stats[target.name].delivered += 1
+        return None
+
+    def _shielded(self, work: Coroutine[object, object, T]) -> asyncio.Future[T]:
+        """Run ``work`` to its end even if the worker is cancelled (a stop):
+        a POST that reached the receiver gets its record, so the alert is not
+        sent again after a restart. ``drain`` waits for these."""
+        task = asyncio.create_task(work)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return asyncio.shield(task)
+
+    async def drain(self) -> None:
+        """Wait for the tries in flight to finish and be recorded (bounded
+        by one delivery's time limit)."""
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=self.config.timeout_s + 5.0)
 
     async def _settle(self, target: Target, alert: PendingAlert, outcome: str, tries: int) -> None:
         while True:

@@ -323,3 +323,68 @@ async def test_the_command_serves_until_terminated(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_non_compliant_audit_alerts_a_webhook_and_streams_to_consoles(
+    db_url: str,
+    mosquitto: Mosquitto,
+    small_policy_path: Path,
+    publisher: Publisher,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from controller.config import AlertsConfig, WebhookConfig
+    from schemas.messages import AlertMessage
+
+    received: asyncio.Queue[AlertMessage] = asyncio.Queue()
+
+    async def hook(request: web.Request) -> web.Response:
+        received.put_nowait(AlertMessage.model_validate_json(await request.read()))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    receiver = TestServer(app, host="127.0.0.1")
+    await receiver.start_server()
+    (tmp_path / "secret").write_text("s3cret\n")
+    config = make_config(db_url, mosquitto, small_policy_path).model_copy(
+        update={
+            "alerts": AlertsConfig(
+                webhooks=(
+                    WebhookConfig(
+                        url=f"http://127.0.0.1:{receiver.port}/hook",
+                        name="ops",
+                        min_severity="critical",
+                        secret_file=str(tmp_path / "secret"),
+                    ),
+                )
+            )
+        }
+    )
+    ctl = Controller(config)
+    await ctl.start()
+    try:
+        assert ctl.hub is not None
+        stream = await http.get(f"{ctl.api_url}/api/v1/events", headers=bearer())
+        await asyncio.wait_for(ctl.hub.wait_clients(1), TIMEOUT)
+        agent = Agent("test-main")
+        await publisher.send(agent.birth())
+        await audit(publisher, agent, audio=True)
+        alerts = [await asyncio.wait_for(received.get(), TIMEOUT) for _ in range(2)]
+        assert {(a.event, a.camera_key, a.rule) for a in alerts} == {
+            ("opened", "test-main-cam1", "audio.encoder-enabled"),
+            ("opened", STRANGER, "inventory.undeclared"),
+        }, "critical ones only (the webhook's minimum; inventory.missing is a warning)"
+        kinds = set()
+        while "finding" not in kinds:
+            line = await asyncio.wait_for(stream.content.readline(), TIMEOUT)
+            if line.startswith(b"event: "):
+                kinds.add(line[7:].strip().decode())
+        stream.close()
+    finally:
+        await ctl.stop()
+        await receiver.close()

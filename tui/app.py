@@ -134,6 +134,10 @@ class CamwardenApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, DataScreen) and screen.is_mounted:
                 screen.apply_change(change)
+        current = self.screen
+        if isinstance(current, DataScreen) and current.is_mounted:
+            # Whatever the change, a wait_until on the screen in view looks again.
+            current.run_worker(current.progressed(), exit_on_error=False)
         self._screens_show_status()
 
     def on_stream_state(self, up: bool, text: str) -> None:

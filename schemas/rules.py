@@ -45,8 +45,10 @@ ACCESS_REQUESTS = (
     "its reason"
 )
 SELF_INSPECTION = (
-    "The organisation's internal management plan (seed 004): the nine-item CCTV "
-    "self-inspection checklist is run twice a year (March and September)"
+    "PIPA Art. 29 and the Standard PI Protection Guidelines Art. 48 (inspection of CCTV "
+    "installation and operation); the organisation's internal management plan and published "
+    "policy (seed 004): the nine-item self-inspection checklist is run twice a year (March "
+    "and September)"
 )
 
 

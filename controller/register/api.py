@@ -436,4 +436,4 @@ def mount_register(app: web.Application, reconciler: Reconciler, store: Store) -
     def policies() -> dict[str, Policy]:
         return {d.policy.policy_id: d.policy for d in reconciler.sites.values()}
 
-    add_register_routes(app, Register(store, policies, reconciler.clock))
+    add_register_routes(app, Register(store, policies, lambda: reconciler.clock()))

@@ -42,9 +42,17 @@ class Register:
         """``policies``: the policies in force by id, or a function giving
         them (the controller reloads policies; the register follows)."""
         self.main = store
-        self.store = RegisterStore(store.engine)
+        self._store: RegisterStore | None = None
         self._policies = policies
         self.clock = clock
+
+    @property
+    def store(self) -> RegisterStore:
+        """The register's tables, on the controller store's engine (made on
+        first use, so that building the API needs no open database)."""
+        if self._store is None:
+            self._store = RegisterStore(self.main.engine)
+        return self._store
 
     @property
     def policies(self) -> Mapping[str, Policy]:

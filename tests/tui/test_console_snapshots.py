@@ -22,6 +22,7 @@ from tui.client import ApiClient
 from tui.screens.base import DataScreen
 from tui.screens.camera import CameraScreen
 from tui.screens.fleet import FleetScreen
+from tui.screens.policy import PolicyScreen
 from tui.screens.site import SiteScreen
 
 SIZE = (100, 30)
@@ -73,3 +74,16 @@ def test_site_screen(snap_compare: SnapCompare, controller: FakeController) -> N
 def test_camera_screen(snap_compare: SnapCompare, controller: FakeController) -> None:
     run_before = navigate((("enter",), SiteScreen), (("down", "enter"), CameraScreen))
     assert snap_compare(console(controller), terminal_size=SIZE, run_before=run_before)
+
+
+def test_policy_screen(snap_compare: SnapCompare, controller: FakeController) -> None:
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot, FleetScreen)
+        await pilot.press("p")
+        await settle(pilot, PolicyScreen)
+
+    assert snap_compare(console(controller), terminal_size=SIZE, run_before=run_before)
+
+
+def test_fleet_screen_at_80_by_24(snap_compare: SnapCompare, controller: FakeController) -> None:
+    assert snap_compare(console(controller), terminal_size=(80, 24), run_before=navigate())

@@ -170,6 +170,9 @@ def _view(
     )
 
 
+_NOT_SEEN = frozenset({"unreachable", "missing"})
+
+
 def site_view(
     policy: Policy,
     site: Site,
@@ -178,7 +181,10 @@ def site_view(
     open_findings: Iterable[LiveFinding],
 ) -> SiteView:
     agent = record.agent()
-    seen = [v for v in cameras.views if v.last_seen is not None]
+    reported = [v.last_seen for v in cameras.views if v.last_seen is not None]
+    # Seen: answered its latest audit. An address that does not answer, or a
+    # declared camera the last full audit did not find, is known but not seen.
+    seen = [v for v in cameras.views if v.last_seen is not None and v.state not in _NOT_SEEN]
     return SiteView(
         site_id=site.id,
         name=site.name,
@@ -192,7 +198,7 @@ def site_view(
         findings_open=severity_counts(open_findings),
         agent_id=agent.agent_id if agent else None,
         agent_online=agent.online if agent else None,
-        last_report_at=max((v.last_seen for v in seen if v.last_seen), default=None),
+        last_report_at=max(reported, default=None),
     )
 
 

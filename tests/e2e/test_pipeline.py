@@ -18,7 +18,7 @@ from camwarden.broker import Mosquitto, free_port
 from controller.auth import hash_token
 from controller.config import load_config as load_controller_config
 from controller.service import Controller
-from schemas.api import CameraView, FindingView, Page
+from schemas.api import CameraView, FindingView, Page, SiteView
 from schemas.policy_file import load_policy
 from simulator.fleet import build_cameras, load_fleet
 from simulator.server import SimulatedFleet
@@ -122,6 +122,9 @@ async def test_injected_violations_reach_the_api(
                 findings = Page[FindingView].model_validate_json(
                     await _get(http, f"{controller.api_url}/api/v1/findings?state=open&limit=1000")
                 )
+                site = SiteView.model_validate_json(
+                    await _get(http, f"{controller.api_url}/api/v1/sites/{SITE}")
+                )
                 cameras_page = Page[CameraView].model_validate_json(
                     await _get(http, f"{controller.api_url}/api/v1/sites/{SITE}/cameras?limit=1000")
                 )
@@ -144,3 +147,7 @@ async def test_injected_violations_reach_the_api(
     assert states["e2e-absent"] == "missing"
     assert states[rogue] == "undeclared"
     assert states["e2e-audio"] == "findings"
+
+    # Seen means answered: 12 declared cameras and the rogue device; not the
+    # absent camera, not the dead address.
+    assert (site.cameras_declared, site.cameras_seen, site.cameras_compliant) == (13, 13, 3)

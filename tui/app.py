@@ -55,6 +55,9 @@ class CamwardenApp(App[int]):
         Binding("r", "reload", "Refresh"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
+        # Ctrl-C quits, as an operator expects of a terminal program (Textual
+        # would otherwise only hint at ctrl+q); priority so no widget eats it.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(

@@ -200,6 +200,18 @@ async def test_footer_offers_refresh_quit_open_and_back(make_app: MakeApp) -> No
     assert app.return_code == 0
 
 
+async def test_ctrl_c_quits_from_any_screen(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, FleetScreen)
+        await pilot.press("enter")
+        await loaded(pilot, SiteScreen)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
 def test_run_refuses_a_bad_url_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(argparse.Namespace(api="127.0.0.1:8080")) == 2
     assert "expected an http:// or https:// URL" in capsys.readouterr().err

@@ -21,6 +21,8 @@ from typing import Any
 from zeep.proxy import AsyncServiceProxy
 
 from agent.onvif.boundary import ConnectionLost, error_info, soap_boundary
+from agent.onvif.digest import DigestAuth
+from agent.onvif.transport import HTTP_AUTH
 from agent.onvif.wsdl_cache import ServiceDef
 from agent.onvif.wsse import security_header
 from schemas.errors import CameraError
@@ -56,12 +58,14 @@ class CameraSession:
     """Calls to one camera at ``address`` (host:port) for one collect.
 
     ``clients`` maps ``ServiceDef.key`` to a zeep AsyncClient sharing our
-    transport; ``shared`` is the client-wide semaphore.
+    transport; ``shared`` is the client-wide semaphore; ``digest`` the HTTP
+    Digest state of this camera account (kept by the client across collects;
+    None when auditing anonymously).
     """
 
     def __init__(self, address: str, username: str | None, password: str | None, *,
                  clients: dict[str, Any], shared: asyncio.Semaphore, limits: Limits,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], digest: DigestAuth | None = None) -> None:
         self.address = address
         self.base_url = f"http://{address}"
         self.device_url = f"{self.base_url}/onvif/device_service"
@@ -72,6 +76,7 @@ class CameraSession:
         self._own = asyncio.Semaphore(limits.per_camera)
         self._limits = limits
         self._clock = clock
+        self.digest = digest
         self._proxies: dict[tuple[str, str], Any] = {}
         self.clock_offset = timedelta(0)
         """Camera clock minus ours, learnt from GetSystemDateAndTime."""
@@ -109,10 +114,14 @@ class CameraSession:
 
     async def call(self, service: ServiceDef, xaddr: str, operation: str, *,
                    auth: bool = True, **params: Any) -> Any:
-        """One SOAP read. Raises a ``CameraError`` kind naming camera and operation."""
+        """One SOAP read. Raises a ``CameraError`` kind naming camera and operation.
+
+        With ``auth``, the call is signed (WS-Security) and may answer an HTTP
+        Digest challenge; without, it goes out bare (the anonymous probe)."""
         method = getattr(self._proxy(service, xaddr), operation)
         attempt = 0
         while True:
+            http_auth = HTTP_AUTH.set(self.digest if auth else None)
             try:
                 async with self._own, self._shared:
                     with soap_boundary(self.address, operation):
@@ -121,6 +130,8 @@ class CameraSession:
             except ConnectionLost:
                 if attempt >= self._limits.retries:
                     raise
+            finally:
+                HTTP_AUTH.reset(http_auth)
             delay = self._limits.backoff * (2**attempt)
             attempt += 1
             await asyncio.sleep(delay + random.uniform(0, delay))

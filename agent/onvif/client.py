@@ -21,6 +21,7 @@ from zeep.client import AsyncClient
 from agent.onvif import wsdl_cache
 from agent.onvif.camera import CameraSession, Limits
 from agent.onvif.collect import gather
+from agent.onvif.digest import DigestAuth
 from agent.onvif.transport import AiohttpTransport
 from schemas.facts import CameraFacts
 from schemas.messages import CameraErrorInfo
@@ -86,6 +87,9 @@ class OnvifClient:
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, Any] = {}
         self._shared: asyncio.Semaphore | None = None
+        self._digests: dict[tuple[str, str], DigestAuth] = {}
+        """HTTP Digest state per (address, username): a camera that wanted
+        Digest once is sent it up front next time."""
 
     async def __aenter__(self) -> OnvifClient:
         documents = await asyncio.to_thread(wsdl_cache.load_all)
@@ -123,7 +127,19 @@ class OnvifClient:
             credentials.username if credentials else None,
             credentials.password if credentials else None,
             clients=self._clients, shared=self._shared, limits=self._limits, clock=self._clock,
+            digest=self._digest(address, credentials),
         )
         gathered = await gather(cam)
         return Collected(address=address, reachable=gathered.reachable, facts=gathered.facts,
                          errors=gathered.errors)
+
+    def _digest(self, address: str, credentials: Credentials | None) -> DigestAuth | None:
+        """This camera account's Digest state, new if the password changed."""
+        if credentials is None:
+            return None
+        key = (address, credentials.username)
+        digest = self._digests.get(key)
+        if digest is None or digest.password != credentials.password:
+            digest = DigestAuth(credentials.username, credentials.password)
+            self._digests[key] = digest
+        return digest

@@ -4,8 +4,9 @@
    offset every later WS-Security ``Created`` is shifted by. No answer at
    all here means the camera is unreachable and we stop.
 2. GetDeviceInformation without credentials (the anonymous-access probe),
-   then with them. Credentials refused everywhere: we stop with what we
-   have (the clock), reporting "auth-failed".
+   then with them: WS-Security, and HTTP Digest if the camera challenges
+   for it (``auth_scheme`` says which one got us in). Credentials refused
+   everywhere: we stop with what we have (the clock), reporting "auth-failed".
 3. GetServices (or GetCapabilities) for the XAddrs, moved onto the host:port
    we actually reached.
 4. In parallel: identity (interfaces, NTP, endpoint reference), media and
@@ -115,8 +116,10 @@ async def _authenticate(cam: CameraSession) -> tuple[DeviceInfo | None, Security
         return device, security, not isinstance(probe.error, AuthFailed)
     signed = await cam.attempt(DEVICE, cam.device_url, "GetDeviceInformation")
     if signed.ok:
-        security = SecurityFacts(anonymous_access=anonymous, auth_scheme="ws-security",
-                                 tls=False)
+        # Signed calls carry the UsernameToken and, when challenged, HTTP Digest:
+        # a camera that answered only after a Digest challenge wants Digest.
+        used: AuthScheme = "http-digest" if cam.digest and cam.digest.worked else "ws-security"
+        security = SecurityFacts(anonymous_access=anonymous, auth_scheme=used, tls=False)
         return convert.device_info(signed.value), security, True
     if probe.ok:
         security = SecurityFacts(anonymous_access=True, auth_scheme="none", tls=False)

@@ -5,6 +5,13 @@ want every camera of an agent to share one connection pool, owned by
 ``OnvifClient``. zeep only needs ``post_xml`` for SOAP calls and reads
 ``status_code``, ``content``, ``headers`` and ``encoding`` of the reply.
 
+HTTP Digest: a call made with credentials runs with ``HTTP_AUTH`` set to
+its camera's ``DigestAuth`` (a context variable, because one transport
+serves every camera). A 401 carrying a Digest challenge is answered once
+with a Digest ``Authorization``; later requests to that camera carry it up
+front, and a 401 to one of those (stale or rotated nonce) is re-challenged
+once.
+
 HTTP 401/403 are raised here as ``TransportError`` before zeep tries to
 parse the body: cameras answer them with HTML pages, which would otherwise
 turn an authentication failure into a baffling XML error.
@@ -17,8 +24,10 @@ silently shorter one (a profile list cut short would hide audio).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from lxml import etree
@@ -27,9 +36,14 @@ from zeep.exceptions import TransportError
 from zeep.transports import Transport
 from zeep.wsdl.utils import etree_to_string
 
+from agent.onvif.digest import DigestAuth, parse_challenge
+
 USER_AGENT = "camwarden-agent"
 AUTH_STATUSES = frozenset({401, 403})
 _STRICT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
+
+HTTP_AUTH: ContextVar[DigestAuth | None] = ContextVar("camwarden_http_auth", default=None)
+"""The Digest state of the camera whose authenticated call is running, or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +70,14 @@ class AiohttpTransport(Transport):
     async def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> HttpReply:
         data = message.encode("utf-8") if isinstance(message, str) else message
         headers = {"User-Agent": USER_AGENT, **headers}
-        async with self.aio.post(address, data=data, headers=headers) as response:
-            content = await response.read()
-            reply_headers = CIMultiDict(response.headers)
-            # aiohttp already decoded the body; zeep must not decode it again.
-            reply_headers.popall("Content-Encoding", None)
-            reply = HttpReply(response.status, content, reply_headers, response.charset)
+        auth = HTTP_AUTH.get()
+        reply = await self._exchange(address, data, headers, auth)
+        if reply.status_code == 401 and auth is not None:
+            challenge = parse_challenge(reply.headers.getall("WWW-Authenticate", ()))
+            if challenge is not None and challenge.supported:
+                auth.accept(challenge)
+                reply = await self._exchange(address, data, headers, auth)
+        content = reply.content
         if reply.status_code in AUTH_STATUSES:
             raise TransportError(  # type: ignore[no-untyped-call]
                 f"HTTP {reply.status_code} from {address}",
@@ -77,6 +93,26 @@ class AiohttpTransport(Transport):
                     status_code=reply.status_code,
                     content=content[:200],
                 ) from exc
+        return reply
+
+    async def _exchange(self, address: str, data: bytes, headers: dict[str, str],
+                        auth: DigestAuth | None) -> HttpReply:
+        """One POST, with a Digest Authorization when ``auth`` holds a challenge."""
+        authorization = None
+        if auth is not None:
+            target = urlsplit(address)
+            uri = target.path + (f"?{target.query}" if target.query else "")
+            authorization = auth.header("POST", uri or "/")
+        if authorization is not None:
+            headers = {**headers, "Authorization": authorization}
+        async with self.aio.post(address, data=data, headers=headers) as response:
+            content = await response.read()
+            reply_headers = CIMultiDict(response.headers)
+            # aiohttp already decoded the body; zeep must not decode it again.
+            reply_headers.popall("Content-Encoding", None)
+            reply = HttpReply(response.status, content, reply_headers, response.charset)
+        if authorization is not None and auth is not None and reply.status_code != 401:
+            auth.worked = True
         return reply
 
     async def post_xml(self, address: str, envelope: Any, headers: dict[str, str]) -> HttpReply:

@@ -4,12 +4,17 @@ Both are real HTTP servers on 127.0.0.1. The replay camera answers each
 operation with a stored file (``replays/base``), except where a quirk file
 (``replays/quirks``) replaces it; see ``replays/README.md``. It can also
 hang on an operation (until the test ends) or drop the connection of the
-first request for an operation, to exercise timeouts and retries.
+first request for an operation, to exercise timeouts and retries. With
+``digest=("admin", "s3cret")`` it is a Digest-only camera: every request
+needs an HTTP Digest ``Authorization`` (MD5, qop=auth, checked here with
+hashlib, independently of the client's code), a WS-Security header alone
+earns a 401 challenge.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,7 +84,10 @@ class ReplayCamera:
     hang: frozenset[str] = frozenset()
     drop_once: frozenset[str] = frozenset()
     address: str = ""
+    digest: tuple[str, str] | None = None
     requests: list[tuple[str, bool]] = field(default_factory=list)
+    challenges: int = 0
+    nonce: str = "4f1c0d2e9a"
     _base: dict[str, Reply] = field(default_factory=base_replies)
     _dropped: set[str] = field(default_factory=set)
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -92,6 +100,12 @@ class ReplayCamera:
         body = root.find("{*}Body")
         operation = etree.QName(body[0]).localname
         signed = root.find(f".//{WSSE_SECURITY}") is not None
+        if self.digest is not None and not self._digest_ok(request):
+            self.challenges += 1
+            return web.Response(status=401, text="<html>401</html>", content_type="text/html",
+                                headers={"WWW-Authenticate": f'Digest realm="cam", qop="auth", '
+                                                             f'nonce="{self.nonce}", '
+                                                             f'opaque="x1"'})
         self.requests.append((operation, signed))
         if operation in self.hang:
             await self._release.wait()
@@ -101,6 +115,8 @@ class ReplayCamera:
             request.transport.close()
             return web.Response(status=500)
         reply = self.quirks.get(operation)
+        if self.digest is not None and reply is not None and reply.status == 401:
+            reply = None  # the transport-level auth is the digest check above
         if reply is None or (reply.unsigned_only and signed):
             reply = self._base.get(operation)
         if reply is None:
@@ -108,6 +124,24 @@ class ReplayCamera:
                                 headers={"Content-Type": SOAP12})
         return web.Response(status=reply.status, body=reply.body,
                             headers={"Content-Type": reply.content_type})
+
+
+    def _digest_ok(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Digest ") or self.digest is None:
+            return False
+        params = dict(re.findall(r'(\w+)="?([^",]*)"?', header[len("Digest "):]))
+        user, password = self.digest
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        ha1 = md5(f"{user}:cam:{password}")
+        ha2 = md5(f"POST:{request.path_qs}")
+        expected = md5(f"{ha1}:{self.nonce}:{params.get('nc')}:{params.get('cnonce')}:auth:{ha2}")
+        return (params.get("username") == user and params.get("uri") == request.path_qs
+                and params.get("nonce") == self.nonce and params.get("opaque") == "x1"
+                and params.get("response") == expected)
 
 
 StartReplay = Callable[..., Awaitable[ReplayCamera]]
@@ -119,10 +153,11 @@ async def replay_camera() -> AsyncIterator[StartReplay]:
     replay camera on 127.0.0.1 and returns it (``.address`` is host:port)."""
     runners: list[tuple[web.AppRunner, ReplayCamera]] = []
 
-    async def start(*quirks: str, hang: Iterable[str] = (),
-                    drop_once: Iterable[str] = ()) -> ReplayCamera:
+    async def start(*quirks: str, hang: Iterable[str] = (), drop_once: Iterable[str] = (),
+                    digest: tuple[str, str] | None = None) -> ReplayCamera:
         camera = ReplayCamera(dict(load_quirk(name) for name in quirks),
-                              hang=frozenset(hang), drop_once=frozenset(drop_once))
+                              hang=frozenset(hang), drop_once=frozenset(drop_once),
+                              digest=digest)
         app = web.Application()
         app.router.add_post("/{path:.*}", camera.handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)

@@ -109,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     controller.add_argument("--config", type=Path, required=True, metavar="FILE")
     controller.set_defaults(handler=_lazy("controller.service:run"))
 
+    discover = commands.add_parser(
+        "discover", help="find ONVIF devices with WS-Discovery (multicast and unicast probes)"
+    )
+    discover.add_argument("--json", action="store_true", help="one JSON object per device")
+    discover.add_argument("--interface", action="append", default=[], metavar="ADDR",
+                          help="IPv4 address of a local interface to probe multicast on "
+                          "(repeatable; default: the default route's)")
+    discover.add_argument("--unicast", action="append", default=[], metavar="HOST[:PORT]",
+                          help="also probe this host directly (repeatable; port 3702 default)")
+    discover.add_argument("--no-multicast", action="store_true", help="unicast probes only")
+    discover.add_argument("--timeout", type=float, default=3.0, metavar="S",
+                          help="seconds to collect answers (default 3)")
+    discover.add_argument("--link-local", action="store_true",
+                          help="accept IPv6 link-local XAddrs as targets")
+    discover.set_defaults(handler=_lazy("agent.discovery.cli:run"))
+
     broker_config = commands.add_parser(
         "broker-config",
         help="write Mosquitto password and ACL files for a fleet's agents and controllers",

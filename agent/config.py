@@ -13,10 +13,12 @@ as one. ``load_config`` returns them resolved.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from schemas.base import Model
 from schemas.errors import ConfigError
@@ -73,8 +75,8 @@ class CamerasConfig(Model):
     """Prefer ``password_file``: a secret in a config file travels with it.
     Neither a password nor a password file: the cameras are audited anonymously."""
     password_file: str | None = None
-    targets: tuple[str, ...] = Field(min_length=1)
-    """host:port of each device."""
+    targets: tuple[str, ...] = ()
+    """host:port of each device. May be empty only when ``discovery`` is set."""
 
     @model_validator(mode="after")
     def _one_password(self) -> CamerasConfig:
@@ -83,6 +85,34 @@ class CamerasConfig(Model):
         twice = sorted({t for t in self.targets if self.targets.count(t) > 1})
         if twice:
             raise ValueError(f"targets listed twice: {', '.join(twice)}")
+        return self
+
+
+class DiscoveryConfig(Model):
+    """WS-Discovery at the start of every cycle (agent/discovery): the devices
+    that answer are audited with the declared targets, so one the policy does
+    not declare shows up as ``inventory.undeclared``."""
+
+    multicast: bool = True
+    interfaces: tuple[str, ...] = ()
+    """IPv4 addresses of this host's interfaces to probe multicast on
+    (empty: the default route's)."""
+    unicast: tuple[str, ...] = ()
+    """``HOST[:PORT]`` probed directly (other subnets, multicast filtered)."""
+    timeout_s: float = Field(default=3.0, gt=0, le=60)
+    """Seconds to collect answers, each cycle."""
+    link_local: bool = False
+    """Accept IPv6 link-local XAddrs as targets."""
+
+    @model_validator(mode="after")
+    def _something_to_probe(self) -> DiscoveryConfig:
+        for address in self.interfaces:
+            try:
+                ipaddress.IPv4Address(address)
+            except ValueError:
+                raise ValueError(f"interface {address!r} is not an IPv4 address") from None
+        if not self.multicast and not self.unicast:
+            raise ValueError("multicast is off and no unicast hosts are given: nothing to probe")
         return self
 
 
@@ -104,6 +134,20 @@ class AgentConfig(Model):
     """Every camera is reported in full at least this often; in between, a
     camera whose facts and findings did not change travels in the cycle's
     heartbeat. 0: every cycle is a full snapshot."""
+
+    discovery: DiscoveryConfig | None = None
+    """Absent: audit the declared targets only."""
+
+    @model_validator(mode="after")
+    def _targets_or_discovery(self) -> AgentConfig:
+        if not self.cameras.targets and self.discovery is None:
+            # Reported at cameras.targets (file line of the list), where the fix usually is.
+            problem = PydanticCustomError(
+                "no_targets", "no targets and no discovery: give at least one target, "
+                "or a discovery section")
+            raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                type=problem, loc=("cameras", "targets"), input=self.cameras.targets)])
+        return self
 
     @property
     def client_id(self) -> str:

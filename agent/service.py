@@ -41,6 +41,7 @@ from agent.config import (
     load_config_and_policy,
     mqtt_password,
 )
+from agent.discovery.cycle import cycle_targets
 from agent.onvif import Credentials, OnvifClient
 from agent.policy_updates import newer_policy
 from agent.publish import BrokerSettings, Outbox, Publisher
@@ -267,9 +268,10 @@ class Agent:
     ) -> None:
         cycle_id = uuid.uuid4().hex
         started = self._clock()
+        targets, _ = await cycle_targets(self.config.cameras.targets, self.config.discovery)
         report = await audit_targets(
             None,
-            self.config.cameras.targets,
+            targets,
             credentials,
             policy=self.policy,
             site=self.site,

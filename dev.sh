@@ -13,6 +13,7 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_apt+=(iproute2)  # discovery namespace tests
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "dev.sh: installing ${need_apt[*]} from Debian's packages" >&2
     sudo_cmd=()

@@ -76,7 +76,9 @@ def write_policy(path: Path, cameras: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def start_simulator(policy: Path, cameras: int) -> tuple[subprocess.Popen[str], list[dict[str, str]]]:
+def start_simulator(
+    policy: Path, cameras: int
+) -> tuple[subprocess.Popen[str], list[dict[str, str]]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "camwarden.cli", "sim", "--policy", str(policy), "--json"],
         stdout=subprocess.PIPE,
@@ -246,8 +248,16 @@ def run_client(
     if name == "onvif-zeep":
         env.pop("PYTHONPATH", None)
     done = subprocess.run(
-        [python, __file__, "--client", name, "--targets", str(targets_file),
-         "--concurrency", str(concurrency)],
+        [
+            python,
+            __file__,
+            "--client",
+            name,
+            "--targets",
+            str(targets_file),
+            "--concurrency",
+            str(concurrency),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT if name != "onvif-zeep" else workdir,
@@ -302,14 +312,20 @@ def measure(cameras: int, clients: list[str], zeep_cameras: int, workdir: Path) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cameras", type=int, default=1000)
     parser.add_argument(
-        "--zeep-cameras", type=int, default=200,
+        "--zeep-cameras",
+        type=int,
+        default=200,
         help="cameras for onvif-zeep (about 0.3 s of CPU each; default 200)",
     )
     parser.add_argument("--clients", default="camwarden,onvif-zeep-async,onvif-zeep")
-    parser.add_argument("--scale", type=int, default=5000, help="cameras for the scale run (0: skip)")
+    parser.add_argument(
+        "--scale", type=int, default=5000, help="cameras for the scale run (0: skip)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
@@ -338,16 +354,20 @@ def main() -> None:
             if peer in rows:
                 theirs = float(rows[peer]["cpu_s"]) / int(rows[peer]["cameras"])
                 verdict = "met" if theirs / ours >= goal else "NOT met"
-                print(f"goal: >= {goal}x less CPU per camera than {peer}: "
-                      f"{theirs / ours:.1f}x, {verdict}")
+                print(
+                    f"goal: >= {goal}x less CPU per camera than {peer}: "
+                    f"{theirs / ours:.1f}x, {verdict}"
+                )
     if "scale" in results:
         (scale,) = results["scale"]
-        print(f"\nscale: camwarden audited {scale['cameras']} cameras in "
-              f"{float(scale['wall_s']):.1f} s (goal <= 300 s: "
-              f"{'met' if float(scale['wall_s']) <= 300 else 'NOT met'}), peak RSS "
-              f"{float(scale['rss_mb']):.0f} MB (goal <= 200 MB: "
-              f"{'met' if float(scale['rss_mb']) <= 200 else 'NOT met'}), "
-              f"{scale['failed']} failed")
+        print(
+            f"\nscale: camwarden audited {scale['cameras']} cameras in "
+            f"{float(scale['wall_s']):.1f} s (goal <= 300 s: "
+            f"{'met' if float(scale['wall_s']) <= 300 else 'NOT met'}), peak RSS "
+            f"{float(scale['rss_mb']):.0f} MB (goal <= 200 MB: "
+            f"{'met' if float(scale['rss_mb']) <= 200 else 'NOT met'}), "
+            f"{scale['failed']} failed"
+        )
     for rows_ in results.values():
         for row in rows_:
             if "first_error" in row:

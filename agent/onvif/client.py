@@ -66,23 +66,31 @@ class OnvifClient:
 
     ``timeout`` (seconds) bounds each SOAP call; ``max_concurrency`` bounds
     calls in flight across all cameras, ``per_camera`` those to one camera;
-    ``clock`` is "now" in aware UTC (tests inject one).
+    ``max_cameras`` bounds cameras being audited at once (default: twice
+    ``max_concurrency``), so that gathering a whole site's ``collect`` calls
+    keeps only that many cameras' half-read answers in memory rather than
+    every camera's; ``clock`` is "now" in aware UTC (tests inject one).
     """
 
     def __init__(self, *, timeout: float = 10.0, max_concurrency: int = 64,
                  clock: Callable[[], datetime] = utc_now, per_camera: int = 2,
-                 retries: int = 2, backoff: float = 0.1) -> None:
+                 retries: int = 2, backoff: float = 0.1,
+                 max_cameras: int | None = None) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
         if per_camera < 1:
             raise ValueError(f"per_camera must be >= 1, got {per_camera!r}")
+        if max_cameras is not None and max_cameras < 1:
+            raise ValueError(f"max_cameras must be >= 1, got {max_cameras!r}")
         if retries < 0 or backoff < 0:
             raise ValueError(f"retries and backoff must be >= 0, got {retries!r}, {backoff!r}")
         self._limits = Limits(timeout=timeout, per_camera=per_camera, retries=retries,
                               backoff=backoff)
         self._max_concurrency = max_concurrency
+        self._max_cameras = max_cameras or 2 * max_concurrency
+        self._cameras: asyncio.Semaphore | None = None
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, Any] = {}
@@ -106,6 +114,7 @@ class OnvifClient:
             for key, doc in documents.items()
         }
         self._shared = asyncio.Semaphore(self._max_concurrency)
+        self._cameras = asyncio.Semaphore(self._max_cameras)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -120,16 +129,17 @@ class OnvifClient:
         (None: anonymously). Raises only for misuse: a bad address
         (ValueError) or a client not entered (RuntimeError)."""
         check_address(address)
-        if self._session is None or self._shared is None:
+        if self._session is None or self._shared is None or self._cameras is None:
             raise RuntimeError("OnvifClient.collect outside 'async with OnvifClient()'")
-        cam = CameraSession(
-            address,
-            credentials.username if credentials else None,
-            credentials.password if credentials else None,
-            clients=self._clients, shared=self._shared, limits=self._limits, clock=self._clock,
-            digest=self._digest(address, credentials),
-        )
-        gathered = await gather(cam)
+        async with self._cameras:
+            cam = CameraSession(
+                address,
+                credentials.username if credentials else None,
+                credentials.password if credentials else None,
+                clients=self._clients, shared=self._shared, limits=self._limits,
+                clock=self._clock, digest=self._digest(address, credentials),
+            )
+            gathered = await gather(cam)
         return Collected(address=address, reachable=gathered.reachable, facts=gathered.facts,
                          errors=gathered.errors)
 

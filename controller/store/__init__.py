@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from controller.intake import Batch
+from controller.store.bulk import SiteDiff, apply_findings, write_diffs
 from controller.store.dialect import upsert
 from controller.store.engine import migrate, open_engine
 from controller.store.lifecycle import LifecycleStore, after_findings
@@ -31,7 +32,6 @@ from controller.store.sites import (
     FindingChange,
     FindingRow,
     SiteRecord,
-    apply_findings,
     load_sites,
 )
 from controller.store.tables import policies, quarantine
@@ -47,9 +47,15 @@ __all__ = [
     "FindingFilter",
     "FindingRow",
     "QuarantineRow",
+    "SiteDiff",
     "SiteRecord",
+    "SiteVerdict",
     "Store",
 ]
+
+
+SiteVerdict = tuple[SiteRecord, tuple[Finding, ...], SiteDiff]
+"""One site's stored state, its reconcile verdict and the diff between them."""
 
 
 class Store(LifecycleStore):
@@ -130,6 +136,24 @@ class Store(LifecycleStore):
         async with self._transaction(f"store findings of site {record.site_id}") as connection:
             changes = await apply_findings(connection, record, verdict, now)
             return await after_findings(connection, record, verdict, changes, now, self.lifecycle)
+
+    async def apply_verdicts(
+        self, verdicts: Sequence[SiteVerdict], now: datetime
+    ) -> dict[str, list[FindingChange]]:
+        """Store many sites' verdicts in one transaction (bulk statements,
+        then the lifecycle bookkeeping per site): all of them or, on error,
+        none. Returns each site's changes, escalations included."""
+        if not verdicts:
+            return {}
+        doing = f"store findings of {len(verdicts)} site(s) from {verdicts[0][0].site_id}"
+        async with self._transaction(doing) as connection:
+            changes = await write_diffs(connection, [diff for _, _, diff in verdicts], now)
+            return {
+                record.site_id: await after_findings(
+                    connection, record, verdict, changes[record.site_id], now, self.lifecycle
+                )
+                for record, verdict, _ in verdicts
+            }
 
     async def list_findings(
         self, where: FindingFilter, offset: int, limit: int

@@ -1,10 +1,8 @@
 """What reconcile reads about sites, and how its verdict is written back.
 
 ``load_sites`` reads everything reconcile needs for a set of sites in a few
-bulk queries. ``apply_findings`` diffs reconcile's findings for one site
-against the stored ones: a new key is opened, a key that is gone is
-resolved, a resolved key that comes back is reopened; each change gets a
-``finding_events`` row and is returned for logging.
+bulk queries (four per 500 sites, whatever their size). Writing a verdict
+back is ``controller.store.bulk``'s business.
 """
 
 from __future__ import annotations
@@ -14,19 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from controller.store.dialect import upsert
 from controller.store.tables import (
-    LIVE_WHERE,
     agents,
     cycles,
-    finding_events,
     findings,
     observations,
 )
-from schemas.findings import Finding
 from schemas.messages import CameraObservation
 
 _SITE_CHUNK = 500
@@ -185,122 +179,3 @@ async def load_sites(connection: AsyncConnection, site_ids: list[str]) -> dict[s
         for row in rows:
             records[row.site_id].findings.append(finding_row(row))
     return records
-
-
-async def apply_findings(
-    connection: AsyncConnection,
-    record: SiteRecord,
-    verdict: tuple[Finding, ...],
-    now: datetime,
-) -> list[FindingChange]:
-    """Make the stored findings of ``record``'s site equal ``verdict``."""
-    live = {row.key: row for row in record.findings if row.state != "resolved"}
-    resolved: dict[tuple[str, str, str], FindingRow] = {}
-    for row in record.findings:
-        if row.state == "resolved" and (row.key not in resolved or row.id > resolved[row.key].id):
-            resolved[row.key] = row
-    changes: list[FindingChange] = []
-    refresh: list[dict[str, object]] = []
-    reopen: list[dict[str, object]] = []
-    fresh: list[dict[str, object]] = []
-    wanted: set[tuple[str, str, str]] = set()
-    for finding in verdict:
-        key = (record.site_id, finding.key[1], finding.rule)
-        wanted.add(key)
-        values = {
-            "b_severity": finding.severity,
-            "b_summary": finding.summary,
-            "b_evidence": json.dumps(finding.evidence),
-            "b_seen": now,
-        }
-        if key in live:
-            refresh.append({"b_id": live[key].id, **values})
-        elif key in resolved:
-            row = resolved[key]
-            reopen.append({"b_id": row.id, **values})
-            changes.append(
-                FindingChange("reopened", row.id, key, finding.severity, finding.summary)
-            )
-        else:
-            fresh.append(_new_row(key, finding, now))
-    gone = [row for key, row in live.items() if key not in wanted]
-    for row in gone:
-        changes.append(FindingChange("resolved", row.id, row.key, row.severity, row.summary))
-    if refresh:
-        await connection.execute(_update_statement(), refresh)
-    if reopen:
-        await connection.execute(_update_statement().values(state="open", resolved_at=None), reopen)
-    if gone:
-        await connection.execute(
-            update(findings)
-            .where(findings.c.id == bindparam("b_id"))
-            .values(state="resolved", resolved_at=now),
-            [{"b_id": row.id} for row in gone],
-        )
-    if fresh:
-        statement = (
-            upsert(connection, findings)
-            .on_conflict_do_nothing(
-                index_elements=["site_id", "subject", "rule"], index_where=LIVE_WHERE
-            )
-            .returning(findings.c.id, findings.c.subject, findings.c.rule)
-        )
-        result = await connection.execute(statement, fresh)
-        opened = {(str(r["subject"]), str(r["rule"])): r for r in fresh}
-        for finding_id, subject, rule in result:
-            values = opened[(subject, rule)]
-            changes.append(
-                FindingChange(
-                    "opened",
-                    finding_id,
-                    (record.site_id, subject, rule),
-                    str(values["severity"]),
-                    str(values["summary"]),
-                )
-            )
-    if changes:
-        await connection.execute(
-            finding_events.insert(),
-            [
-                {
-                    "finding_id": c.finding_id,
-                    "event": c.event,
-                    "at": now,
-                    "summary": c.summary,
-                    "severity": c.severity,
-                }
-                for c in changes
-            ],
-        )
-    return changes
-
-
-def _update_statement() -> Update:
-    return (
-        update(findings)
-        .where(findings.c.id == bindparam("b_id"))
-        .values(
-            severity=bindparam("b_severity"),
-            summary=bindparam("b_summary"),
-            evidence=bindparam("b_evidence"),
-            last_seen=bindparam("b_seen"),
-        )
-    )
-
-
-def _new_row(key: tuple[str, str, str], finding: Finding, now: datetime) -> dict[str, object]:
-    return {
-        "site_id": key[0],
-        "subject": key[1],
-        "rule": key[2],
-        "severity": finding.severity,
-        "state": "open",
-        "summary": finding.summary,
-        "evidence": json.dumps(finding.evidence),
-        "camera_id": finding.camera_id,
-        "address": finding.address,
-        "agent_id": finding.agent_id,
-        "first_seen": now,
-        "last_seen": now,
-        "resolved_at": None,
-    }

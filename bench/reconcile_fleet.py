@@ -1,0 +1,370 @@
+"""Reconcile benchmark: the whole national fleet (default 50,000 sites x 40
+cameras = 2,000,000 declared cameras), on SQLite and on PostgreSQL.
+
+    .venv/bin/python bench/reconcile_fleet.py [--sites 50000] [--cameras-per-site 40]
+        [--engine sqlite|postgresql|both] [--passes 2]
+
+For each engine: generate the fleet (policies of 1,000 sites each; one
+latest observation per camera with realistic facts, a few % violating:
+audio recorded, short retention, unreachable, missing, one undeclared
+device every 10 sites), load it through the store's real ingest path
+(``Store.write_batch``: agent births, camera reports, full cycles), then
+start a *fresh process* that does what a controller does after start-up
+(load the policies, ``Reconciler.reconcile`` of every site) and time it:
+pass 1 opens every finding, pass 2 is the steady state (nothing changed).
+Reported per pass: seconds, cameras/s, and the reconciler's own phase
+clocks (load from the database, pure reconcile, diff against stored
+findings, write). Peak RSS is that of the fresh process (policies and
+reconciler state, what a controller holds). The pure reconcile alone
+(``reconcile_site`` over in-memory observations, no database) is timed in
+the same process for comparison.
+
+PostgreSQL: ``$CAMWARDEN_TEST_PG`` (default postgres@127.0.0.1:5432, trust
+auth); a temporary database is created and dropped. Figures are measured,
+never fixed; this is not a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from controller.config import ReconcileConfig
+from controller.intake import AgentEvent, Batch
+from controller.reconcile import AgentState, SiteObservations, reconcile_site
+from controller.reconciler import Reconciler, declared_sites
+from controller.store import Store
+from schemas.facts import (
+    AudioFacts,
+    CameraFacts,
+    ClockFacts,
+    DeviceInfo,
+    ObservedIdentity,
+    PtzFacts,
+    RecordingFact,
+    RecordingFacts,
+    RecordingJobFact,
+    SecurityFacts,
+    TrackFact,
+)
+from schemas.messages import AgentBirth, CameraObservation, CameraReport, CycleReport
+from schemas.policy import Policy
+
+OBSERVED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+NOW = OBSERVED + timedelta(minutes=2)
+SITES_PER_POLICY = 1000
+SITES_PER_LOAD_BATCH = 50
+PG_ADMIN = os.environ.get("CAMWARDEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def fleet_policies(sites: int, per_site: int) -> list[Policy]:
+    """Policies of ``SITES_PER_POLICY`` sites each, validated as loaded
+    from files (``model_validate_json``), deterministic for a size."""
+    out = []
+    for p, first in enumerate(range(0, sites, SITES_PER_POLICY)):
+        data = {
+            "schema_version": 1,
+            "policy_id": f"org-{p}",
+            "version": "2026-11-01",
+            "effective_from": "2026-11-01",
+            "organisation": {"name": f"Organisation {p}"},
+            "legal_basis": ["PIPA Art. 25(1)1"],
+            "purposes": ["facility-safety", "crime-prevention"],
+            "recording": {"continuous": True, "max_gap_minutes": 10},
+            "audio": "forbidden",
+            "retention": {"days": 30, "tolerance_days": 1},
+            "clock": {"max_drift_seconds": 5},
+            "roles": [{"role": "responsible-manager", "title": "head of general affairs"}],
+            "sites": [
+                {
+                    "id": f"s{s}",
+                    "name": f"Site {s}",
+                    "storage_place": "server room",
+                    "cameras": [
+                        {"id": f"s{s}-c{c}", "name": f"Cam {c}", "location": f"floor {c % 5}",
+                         "coverage": "corridor", "identity": {"serial": f"SN-{s}-{c}"}}
+                        for c in range(per_site)
+                    ],
+                }
+                for s in range(first, min(sites, first + SITES_PER_POLICY))
+            ],
+        }
+        out.append(Policy.model_validate_json(json.dumps(data)))
+    return out
+
+
+def _facts(address: str, serial: str, *, audio: bool, retention_days: float) -> CameraFacts:
+    at = OBSERVED
+    return CameraFacts(
+        identity=ObservedIdentity(address=address, serial=serial),
+        device=DeviceInfo(manufacturer="Hanwha Vision", model="XNO-6080R",
+                          firmware="2.21.00", serial=serial),
+        audio=AudioFacts(sources=1, encoder_profiles=("main",)) if audio else AudioFacts(sources=0),
+        ptz=PtzFacts(nodes=()),
+        recording=RecordingFacts(
+            recordings=(RecordingFact(token="rec0", max_retention_seconds=30 * 86400,
+                                      tracks=(TrackFact(token="video", type="Video"),)),),
+            jobs=(RecordingJobFact(token="job0", recording_token="rec0", mode="Active",
+                                   state="Active"),),
+            data_from=at - timedelta(days=retention_days),
+            data_until=at - timedelta(minutes=1),
+        ),
+        clock=ClockFacts(observed_at=at, camera_utc=at, ntp=True, ntp_servers=("127.0.0.53",)),
+        security=SecurityFacts(anonymous_access=False, auth_scheme="ws-security"),
+    )
+
+
+def site_batch(site_ids: list[str], per_site: int) -> Batch:
+    """The messages a few sites' agents send in one cycle: birth, one report
+    per camera (2 % audio, 1 % short retention, 1 % unreachable, 1 %
+    missing, one undeclared device every 10 sites), the full cycle."""
+    batch = Batch()
+    for site_id in site_ids:
+        s = int(site_id[1:])
+        agent, session, cycle = f"agent-{s}", uuid.uuid4().hex, uuid.uuid4().hex
+        batch.agent_events.append(AgentEvent(AgentBirth(
+            agent_id=agent, site_id=site_id, session_id=session,
+            started_at=OBSERVED - timedelta(hours=1), software_version="bench",
+            policy_id=f"org-{s // SITES_PER_POLICY}", policy_version="2026-11-01",
+            interval_s=60.0, targets=per_site), retained=False))
+        addresses = []
+        devices = [(c, f"SN-{s}-{c}") for c in range(per_site)]
+        if s % 10 == 0:
+            devices.append((per_site, f"STRANGER-{s}"))
+        for c, serial in devices:
+            n = s * per_site + c
+            if n % 100 == 1:
+                continue  # missing: the agent never found it
+            address = f"10.{s // 256 % 256}.{s % 256}.{c + 1}:80"
+            addresses.append(address)
+            if n % 100 == 2:
+                observation = CameraObservation(
+                    address=address, reachable=False, observed_at=OBSERVED,
+                    camera_id=f"s{s}-c{c}")
+            else:
+                observation = CameraObservation(
+                    address=address, reachable=True, observed_at=OBSERVED,
+                    facts=_facts(address, serial, audio=n % 50 == 3,
+                                 retention_days=5.0 if n % 100 == 4 else 30.0))
+            batch.reports.append(CameraReport(
+                report_id=uuid.uuid4().hex, agent_id=agent, site_id=site_id,
+                session_id=session, cycle_id=cycle, policy_id=f"org-{s // SITES_PER_POLICY}",
+                policy_version="2026-11-01", observation=observation))
+        batch.cycles.append(CycleReport(
+            report_id=uuid.uuid4().hex, agent_id=agent, site_id=site_id, session_id=session,
+            cycle_id=cycle, started_at=OBSERVED - timedelta(seconds=30), finished_at=OBSERVED,
+            addresses=tuple(addresses), camera_reports=len(addresses)))
+    return batch
+
+
+def site_ids(sites: int) -> list[str]:
+    return [f"s{s}" for s in range(sites)]
+
+
+def batches(sites: int, per_site: int) -> Iterator[Batch]:
+    ids = site_ids(sites)
+    for start in range(0, sites, SITES_PER_LOAD_BATCH):
+        yield site_batch(ids[start : start + SITES_PER_LOAD_BATCH], per_site)
+
+
+async def load_fleet(url: str, sites: int, per_site: int) -> float:
+    """Fill the database through ``Store.write_batch``; returns seconds."""
+    store = await Store.open(url)
+    try:
+        await store.save_policies(fleet_policies(sites, per_site), NOW)
+        t0 = time.perf_counter()
+        for batch in batches(sites, per_site):
+            await store.write_batch(batch, OBSERVED)
+        return time.perf_counter() - t0
+    finally:
+        await store.close()
+
+
+@dataclass
+class PassResult:
+    seconds: float
+    findings_changed: int
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ChildResult:
+    cameras: int
+    policies_s: float
+    passes: list[PassResult]
+    pure_s: float
+    pure_findings: int
+    peak_rss_mb: float
+    rss_after_mb: float
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def child(url: str, sites: int, per_site: int, passes: int) -> ChildResult:
+    """What a controller does after start-up, timed."""
+    t0 = time.perf_counter()
+    policies = fleet_policies(sites, per_site)
+    policies_s = time.perf_counter() - t0
+    store = await Store.open(url, migrate_schema=False)
+    changed = 0
+    reconciler = Reconciler(
+        store, declared_sites(policies), ReconcileConfig(interval_s=3600), lambda: NOW
+    )
+
+    def count(_site: str, changes: list[object], _view: object, _at: datetime) -> None:
+        nonlocal changed
+        changed += len(changes)
+
+    reconciler.on_reconciled = count  # type: ignore[assignment]
+    gc.collect()
+    gc.freeze()
+    results = []
+    try:
+        for _ in range(passes):
+            changed = 0
+            stats = getattr(reconciler, "stats", None)
+            if stats is not None:
+                stats.reset()
+            t0 = time.perf_counter()
+            await reconciler.reconcile(list(reconciler.sites))
+            seconds = time.perf_counter() - t0
+            phases = stats.as_dict() if stats is not None else {}
+            results.append(PassResult(seconds, changed, phases))
+        # The pure reconcile alone, on observations already in memory.
+        records = {}
+        for start in range(0, len(reconciler.sites), 2000):
+            records.update(await store.load_sites(list(reconciler.sites)[start : start + 2000]))
+    finally:
+        await store.close()
+    pure_s, pure_findings = pure_reconcile(reconciler, records)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return ChildResult(sites * per_site, policies_s, results, pure_s, pure_findings, peak,
+                       _rss_mb())
+
+
+def pure_reconcile(reconciler: Reconciler, records: dict[str, object]) -> tuple[float, int]:
+    inputs = []
+    for site_id, declared in reconciler.sites.items():
+        record = records[site_id]
+        agent = record.agent()  # type: ignore[attr-defined]
+        inputs.append((declared, SiteObservations(
+            site_id=site_id, cameras=record.cameras,  # type: ignore[attr-defined]
+            last_full_cycle_at=record.last_full_cycle_at,  # type: ignore[attr-defined]
+            full_cycle_addresses=record.full_cycle_addresses,  # type: ignore[attr-defined]
+            agent=AgentState(agent.agent_id, agent.session_id, agent.online, agent.last_seen,
+                             agent.interval_s or 60.0) if agent else None)))
+    t0 = time.perf_counter()
+    found = 0
+    for declared, observed in inputs:
+        found += len(reconcile_site(declared.policy, declared.site, observed, NOW,
+                                    reconciler.settings, declared.index))
+    return time.perf_counter() - t0, found
+
+
+async def _pg_create() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"camwarden_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return name, f"{base}/{name}"
+
+
+async def _pg_drop(name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def run_engine(label: str, url: str, args: argparse.Namespace) -> tuple[float, ChildResult]:
+    print(f"[{label}] loading {args.sites * args.cameras_per_site:,} cameras ...", flush=True)
+    load_s = asyncio.run(load_fleet(url, args.sites, args.cameras_per_site))
+    print(f"[{label}] loaded in {load_s:.1f} s; reconciling in a fresh process ...", flush=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", url, "--sites", str(args.sites),
+         "--cameras-per-site", str(args.cameras_per_site), "--passes", str(args.passes)],
+        check=True, capture_output=True, text=True,
+    )
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    data["passes"] = [PassResult(**p) for p in data["passes"]]
+    return load_s, ChildResult(**data)
+
+
+PHASES = ("load", "reconcile", "diff", "write", "views")
+
+
+def print_table(cameras: int, sites: int, results: list[tuple[str, float, ChildResult]]) -> None:
+    print(f"\n{cameras:,} declared cameras in {sites:,} sites, {os.cpu_count()} CPU(s); "
+          "phases in seconds\n")
+    head = ("engine / pass", "s", "cameras/s", "changed", *PHASES, "peak RSS")
+    print("{:<26} {:>7} {:>10} {:>9} {:>6} {:>9} {:>6} {:>6} {:>6} {:>10}".format(*head))
+    for label, load_s, r in results:
+        for i, p in enumerate(r.passes, 1):
+            name = f"{label} pass {i}" + (" (cold)" if i == 1 else "")
+            cells = [f"{p.phases[k]:.1f}" if k in p.phases else "-" for k in PHASES]
+            print(f"{name:<26} {p.seconds:>7.1f} {cameras / p.seconds:>10,.0f} "
+                  f"{p.findings_changed:>9,} {cells[0]:>6} {cells[1]:>9} {cells[2]:>6} "
+                  f"{cells[3]:>6} {cells[4]:>6} {r.peak_rss_mb:>8,.0f}MB")
+        print(f"{label + ' pure reconcile':<26} {r.pure_s:>7.1f} {cameras / r.pure_s:>10,.0f} "
+              f"{r.pure_findings:>8,}  (no database; findings held)")
+        print(f"{label + ' ingest load':<26} {load_s:>7.1f} {cameras / load_s:>10,.0f}"
+              "           (Store.write_batch, not part of reconcile)")
+        print(f"{'':<26} policies built in {r.policies_s:.1f} s; RSS after: "
+              f"{r.rss_after_mb:,.0f} MB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=50_000)
+    parser.add_argument("--cameras-per-site", type=int, default=40)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = asyncio.run(child(args.child, args.sites, args.cameras_per_site, args.passes))
+        print(json.dumps(asdict(result)))
+        return 0
+    results: list[tuple[str, float, ChildResult]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        if args.engine in ("sqlite", "both"):
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'fleet.sqlite'}"
+            results.append(("SQLite", *run_engine("SQLite", url, args)))
+        if args.engine in ("postgresql", "both"):
+            name, url = asyncio.run(_pg_create())
+            try:
+                results.append(("PostgreSQL", *run_engine("PostgreSQL", url, args)))
+            finally:
+                asyncio.run(_pg_drop(name))
+    print_table(args.sites * args.cameras_per_site, args.sites, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,30 +1,28 @@
 """ONVIF audit benchmark: camwarden's agent against the ecosystem's clients.
 
-One run, one simulator, the same calls:
+One run, one simulated fleet, the same calls:
 
-    .venv/bin/python bench/onvif_audit.py                  # 1,000 cameras, then 5,000 for scale
-    .venv/bin/python bench/onvif_audit.py --cameras 100 --zeep-cameras 20 --scale 0   # quick
+    .venv/bin/python bench/onvif_audit.py                       # 1,000 cameras, then 5,000
+    .venv/bin/python bench/onvif_audit.py --cameras 50 --scale 0 # quick look
+    .venv/bin/python bench/onvif_audit.py --clients camwarden --cameras 0 --scale 5000
 
-The simulator (``camwarden sim``) runs in its own process. Each client runs
-in a fresh process of its own and audits every camera once, through the
-same ONVIF operations:
+The simulator (``bench/onvif_audit_sim.py``, a counting runner of
+``simulator.server``) serves the fleet from its own process(es). Each client
+(``bench/onvif_audit_clients.py``: camwarden's ``OnvifClient.collect``,
+``onvif-zeep-async``, ``onvif-zeep``) runs in a fresh process of its own and
+audits every camera once. The simulator counts the SOAP operations it
+receives per client, and the run prints them side by side: the operation
+lists must match (they are checked, not assumed).
 
-    GetSystemDateAndTime, GetDeviceInformation, GetServices (or, for
-    onvif-zeep, which predates it, GetCapabilities + GetServices),
-    GetNetworkInterfaces, GetEndpointReference, GetNTP, Media GetProfiles,
-    GetAudioSources, Recording GetRecordings, GetRecordingJobs,
-    GetRecordingJobState, Search GetRecordingSummary, GetRecordingInformation
-
-camwarden additionally makes one unauthenticated GetDeviceInformation (its
-anonymous-access probe), so it does one call more than the peers.
-
-Measured per client: CPU seconds of the client process over the audit
-(``getrusage`` user+system, from before its ONVIF library is first used to
-the end, so one-time WSDL parsing counts), wall time, peak RSS, and the
-cameras that failed. ``onvif-zeep`` (synchronous, unmaintained since 2018)
-shares its import name ``onvif`` with ``onvif-zeep-async``, so it runs from a
-virtual environment of its own that this script makes on first use
-(``bench/.venv-onvif-zeep``); it runs with a thread pool.
+Measured per client: CPU seconds of the client process (``getrusage``
+user+system over its life, so imports and WSDL parsing count) per camera,
+wall time of the audit, peak RSS, cameras that failed. ``onvif-zeep``
+(synchronous, last released 2018) shares its import name ``onvif`` with
+``onvif-zeep-async``, so it runs from a virtual environment of its own that
+this script makes on first use (``bench/.venv-onvif-zeep``), with a thread
+pool; as it parses its WSDLs again for every camera its CPU per camera does
+not depend on the fleet size, and it audits ``--zeep-cameras`` cameras
+(default 200) to keep the run short.
 
 Not a test: it prints a table and the goals of issue 4 next to it.
 """
@@ -34,24 +32,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ZEEP_VENV = HERE / ".venv-onvif-zeep"
+CLIENTS = ("camwarden", "onvif-zeep-async", "onvif-zeep")
 CONCURRENCY = 64
+"""Calls in flight (camwarden) or cameras at once (onvif-zeep-async)."""
 ZEEP_THREADS = 16
+"""onvif-zeep's thread pool: CPU-bound under the GIL, more threads only add RSS."""
+
+Row = dict[str, Any]
 
 
-# --- the fleet ------------------------------------------------------------
+# --- the fleet ---------------------------------------------------------------
 
 
 def write_policy(path: Path, cameras: int) -> None:
+    """A policy with ``cameras`` cameras, each with PTZ (one node, one preset)."""
     lines = [
         "schema_version: 1",
         "policy_id: bench",
@@ -71,157 +75,72 @@ def write_policy(path: Path, cameras: int) -> None:
     for i in range(cameras):
         lines.append(
             f"      - {{id: cam{i:05d}, name: C{i}, location: x, coverage: x, "
-            f"identity: {{serial: BENCH-{i:05d}}}}}"
+            f"identity: {{serial: BENCH-{i:05d}}}, ptz: {{approved: true, home_preset: home, "
+            f"presets: [{{name: home, pan: 0.25, tilt: -0.1, zoom: 0.0}}]}}}}"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def start_simulator(
-    policy: Path, cameras: int
-) -> tuple[subprocess.Popen[str], list[dict[str, str]]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "camwarden.cli", "sim", "--policy", str(policy), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    targets = [json.loads(proc.stdout.readline()) for _ in range(cameras)]
-    return proc, targets
+class Simulators:
+    """The fleet served by ``processes`` counting simulator processes."""
 
-
-# --- the clients (each runs in its own process) ----------------------------
-
-
-def _usage() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-async def _camwarden(targets: list[dict[str, str]], concurrency: int) -> int:
-    from agent.onvif import Credentials, OnvifClient
-
-    failed = 0
-    async with OnvifClient(timeout=30.0, max_concurrency=concurrency) as client:
-        import asyncio
-
-        results = await asyncio.gather(
-            *(
-                client.collect(t["address"], Credentials(t["username"], t["password"]))
-                for t in targets
+    def __init__(self, policy: Path, cameras: int, processes: int) -> None:
+        self.procs: list[subprocess.Popen[str]] = []
+        self.targets: list[dict[str, str]] = []
+        share = -(-cameras // processes)
+        for first in range(0, cameras, share):
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(HERE / "onvif_audit_sim.py"),
+                    str(policy),
+                    "--first",
+                    str(first),
+                    "--count",
+                    str(share),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
             )
-        )
-    for result in results:
-        if not result.reachable or result.facts is None or result.errors:
-            failed += 1
-    return failed
+            self.procs.append(proc)
+        for proc in self.procs:
+            assert proc.stdout is not None
+            while (line := proc.stdout.readline().strip()) != "READY":
+                if not line:
+                    raise SystemExit(f"the simulator stopped (exit {proc.wait()})")
+                self.targets.append(json.loads(line))
+
+    def _ask(self, command: str) -> list[str]:
+        answers = []
+        for proc in self.procs:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(command + "\n")
+            proc.stdin.flush()
+            answers.append(proc.stdout.readline())
+        return answers
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def counts(self) -> tuple[int, Counter[str]]:
+        http, operations = 0, Counter[str]()
+        for answer in self._ask("counts"):
+            got = json.loads(answer)
+            http += got["http"]
+            operations.update(got["operations"])
+        return http, operations
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            assert proc.stdin is not None
+            proc.stdin.close()  # end of input: the runner stops
+        for proc in self.procs:
+            proc.wait(timeout=60)
 
 
-async def _onvif_zeep_async(targets: list[dict[str, str]], concurrency: int) -> int:
-    import asyncio
-
-    from onvif import ONVIFCamera
-
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(target: dict[str, str]) -> bool:
-        host, port = target["address"].rsplit(":", 1)
-        async with gate:
-            camera = ONVIFCamera(host, int(port), target["username"], target["password"])
-            try:
-                await camera.update_xaddrs()  # GetSystemDateAndTime + GetServices
-                device = await camera.create_devicemgmt_service()
-                await device.GetDeviceInformation()
-                await device.GetNetworkInterfaces()
-                await device.GetEndpointReference()
-                await device.GetNTP()
-                media = await camera.create_media_service()
-                await media.GetProfiles()
-                await media.GetAudioSources()
-                recording = await camera.create_recording_service()
-                recordings = await recording.GetRecordings()
-                jobs = await recording.GetRecordingJobs()
-                for job in jobs:
-                    await recording.GetRecordingJobState({"JobToken": job.JobToken})
-                search = await camera.create_search_service()
-                await search.GetRecordingSummary()
-                for item in recordings:
-                    await search.GetRecordingInformation({"RecordingToken": item.RecordingToken})
-                return True
-            except Exception as exc:  # a benchmark counts failures, whatever they are
-                print(f"onvif-zeep-async {target['address']}: {exc!r}", file=sys.stderr)
-                return False
-            finally:
-                await camera.close()
-
-    results = await asyncio.gather(*(one(t) for t in targets))
-    return sum(1 for ok in results if not ok)
-
-
-def _onvif_zeep(targets: list[dict[str, str]], threads: int) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from onvif import ONVIFCamera
-
-    recording_ns = "http://www.onvif.org/ver10/recording/wsdl"
-    search_ns = "http://www.onvif.org/ver10/search/wsdl"
-
-    def one(target: dict[str, str]) -> bool:
-        host, port = target["address"].rsplit(":", 1)
-        try:
-            # The constructor parses the device WSDL and calls GetCapabilities.
-            camera = ONVIFCamera(host, int(port), target["username"], target["password"])
-            device = camera.devicemgmt
-            device.GetSystemDateAndTime()
-            for service in device.GetServices({"IncludeCapability": False}):
-                if service.Namespace in (recording_ns, search_ns):
-                    camera.xaddrs[service.Namespace] = service.XAddr
-            device.GetDeviceInformation()
-            device.GetNetworkInterfaces()
-            device.GetEndpointReference()
-            device.GetNTP()
-            media = camera.create_media_service()
-            media.GetProfiles()
-            media.GetAudioSources()
-            recording = camera.create_recording_service()
-            recordings = recording.GetRecordings()
-            for job in recording.GetRecordingJobs():
-                recording.GetRecordingJobState({"JobToken": job.JobToken})
-            search = camera.create_search_service()
-            search.GetRecordingSummary()
-            for item in recordings:
-                search.GetRecordingInformation({"RecordingToken": item.RecordingToken})
-            return True
-        except Exception as exc:  # a benchmark counts failures, whatever they are
-            print(f"onvif-zeep {target['address']}: {exc!r}", file=sys.stderr)
-            return False
-
-    with ThreadPoolExecutor(threads) as pool:
-        results = list(pool.map(one, targets))
-    return sum(1 for ok in results if not ok)
-
-
-def client_main(name: str, targets_file: Path, concurrency: int) -> None:
-    """Run one client over the targets and print its measurements as JSON."""
-    import asyncio
-
-    targets = json.loads(targets_file.read_text())
-    cpu0, wall0 = _usage(), time.perf_counter()
-    if name == "camwarden":
-        failed = asyncio.run(_camwarden(targets, concurrency))
-    elif name == "onvif-zeep-async":
-        failed = asyncio.run(_onvif_zeep_async(targets, concurrency))
-    elif name == "onvif-zeep":
-        failed = _onvif_zeep(targets, concurrency)
-    else:
-        raise SystemExit(f"unknown client {name!r}")
-    cpu, wall = _usage() - cpu0, time.perf_counter() - wall0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"cpu_s": cpu, "wall_s": wall, "rss_mb": rss_mb, "failed": failed}))
-
-
-# --- the harness -------------------------------------------------------------
+# --- running one client ---------------------------------------------------------
 
 
 def zeep_python() -> str:
@@ -230,148 +149,198 @@ def zeep_python() -> str:
         print(f"making {ZEEP_VENV} with onvif-zeep (once)", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(ZEEP_VENV)], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "onvif-zeep==0.2.12"],
-            check=True,
-            stderr=subprocess.DEVNULL,
+            [str(python), "-m", "pip", "install", "-q", "onvif-zeep==0.2.12"], check=True
         )
     return str(python)
 
 
-def run_client(
-    name: str, targets: list[dict[str, str]], workdir: Path
-) -> dict[str, float | int | str]:
+def run_client(name: str, targets: list[dict[str, str]], sims: Simulators, workdir: Path) -> Row:
     targets_file = workdir / f"targets-{name}-{len(targets)}.json"
     targets_file.write_text(json.dumps(targets))
-    python = zeep_python() if name == "onvif-zeep" else sys.executable
-    concurrency = ZEEP_THREADS if name == "onvif-zeep" else CONCURRENCY
+    zeep = name == "onvif-zeep"
     env = dict(os.environ)
-    if name == "onvif-zeep":
+    if zeep:
         env.pop("PYTHONPATH", None)
+    sims.reset()
+    print(f"  {name}: auditing {len(targets)} cameras ...", file=sys.stderr, flush=True)
     done = subprocess.run(
         [
-            python,
-            __file__,
-            "--client",
+            zeep_python() if zeep else sys.executable,
+            str(HERE / "onvif_audit_clients.py"),
             name,
-            "--targets",
             str(targets_file),
-            "--concurrency",
-            str(concurrency),
+            str(ZEEP_THREADS if zeep else CONCURRENCY),
         ],
         capture_output=True,
         text=True,
-        cwd=ROOT if name != "onvif-zeep" else workdir,
         env=env,
+        cwd=workdir if zeep else ROOT,  # away from the repo, whose onvif-free imports are not its
     )
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, float | int | str] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["client"] = name
-    result["cameras"] = len(targets)
+    row: Row = json.loads(done.stdout.strip().splitlines()[-1])
+    http, operations = sims.counts()
+    row.update(
+        client=name,
+        cameras=len(targets),
+        http_requests=http,
+        operations=dict(sorted(operations.items())),
+    )
     errors = [line for line in done.stderr.splitlines() if line.startswith(name)]
     if errors:
-        result["first_error"] = errors[0][:200]
-    return result
+        row["first_error"] = errors[0][:300]
+    return row
 
 
-def table(rows: list[dict[str, float | int | str]]) -> str:
-    ours = next((r for r in rows if r["client"] == "camwarden"), None)
+def measure(
+    cameras: int, clients: list[str], zeep_cameras: int, processes: int, workdir: Path
+) -> list[Row]:
+    policy = workdir / f"policy-{cameras}.yaml"
+    write_policy(policy, cameras)
+    sims = Simulators(policy, cameras, processes)
+    try:
+        return [
+            run_client(
+                name,
+                sims.targets[:zeep_cameras] if name == "onvif-zeep" else sims.targets,
+                sims,
+                workdir,
+            )
+            for name in clients
+        ]
+    finally:
+        sims.stop()
+
+
+# --- reporting ------------------------------------------------------------------------
+
+
+def per_camera(row: Row) -> float:
+    return float(row["cpu_s"]) / int(row["cameras"])
+
+
+def table(rows: list[Row]) -> str:
+    ours = next((per_camera(r) for r in rows if r["client"] == "camwarden"), None)
     head = (
-        f"{'client':18} {'cameras':>7} {'CPU ms/camera':>14} {'vs camwarden':>13} "
-        f"{'wall s':>8} {'peak RSS MB':>12} {'failed':>7}"
+        f"{'client':17} {'cameras':>7} {'CPU s/camera':>13} {'vs camwarden':>13} "
+        f"{'wall s':>7} {'peak RSS MB':>12} {'calls/camera':>13} {'errors':>7}"
     )
     lines = [head, "-" * len(head)]
     for row in rows:
-        per_camera = float(row["cpu_s"]) / int(row["cameras"]) * 1000
-        ratio = (
-            per_camera / (float(ours["cpu_s"]) / int(ours["cameras"]) * 1000)
-            if ours is not None
-            else float("nan")
-        )
+        ratio = f"{per_camera(row) / ours:.1f}x" if ours else "-"
+        calls = sum(row["operations"].values()) / int(row["cameras"])
         lines.append(
-            f"{row['client']:18} {row['cameras']:>7} {per_camera:>14.2f} {ratio:>12.1f}x "
-            f"{float(row['wall_s']):>8.1f} {float(row['rss_mb']):>12.0f} {row['failed']:>7}"
+            f"{row['client']:17} {row['cameras']:>7} {per_camera(row):>13.4f} {ratio:>13} "
+            f"{float(row['wall_s']):>7.1f} {float(row['rss_mb']):>12.0f} {calls:>13.2f} "
+            f"{row['failed']:>7}"
         )
     return "\n".join(lines)
 
 
-def measure(cameras: int, clients: list[str], zeep_cameras: int, workdir: Path) -> list[dict]:
-    policy = workdir / f"policy-{cameras}.yaml"
-    write_policy(policy, cameras)
-    sim, targets = start_simulator(policy, cameras)
-    try:
-        rows = []
-        for name in clients:
-            subset = targets[:zeep_cameras] if name == "onvif-zeep" else targets
-            print(f"  {name}: auditing {len(subset)} cameras ...", file=sys.stderr, flush=True)
-            rows.append(run_client(name, subset, workdir))
-        return rows
-    finally:
-        sim.terminate()
-        sim.wait(timeout=30)
+def operations_table(rows: list[Row]) -> tuple[str, bool]:
+    """The SOAP operations per camera the simulator received from each
+    client, and whether every client's list is the same."""
+    names = sorted({op for row in rows for op in row["operations"]})
+    per = [{op: row["operations"].get(op, 0) / int(row["cameras"]) for op in names} for row in rows]
+    width = max((len(n) for n in names), default=9)
+    lines = [f"{'operation (per camera)':{width}} " + " ".join(f"{r['client']:>17}" for r in rows)]
+    lines += [f"{op:{width}} " + " ".join(f"{p[op]:>17.2f}" for p in per) for op in names]
+    return "\n".join(lines), all(p == per[0] for p in per)
+
+
+def verdicts(results: dict[str, list[Row]]) -> list[str]:
+    out = []
+    rows = {r["client"]: r for r in results.get("comparison", [])}
+    if "camwarden" in rows:
+        ours = per_camera(rows["camwarden"])
+        for peer, goal in (("onvif-zeep-async", 5), ("onvif-zeep", 50)):
+            if peer in rows:
+                ratio = per_camera(rows[peer]) / ours
+                out.append(
+                    f"goal: >= {goal}x less CPU per camera than {peer}: "
+                    f"{ratio:.1f}x, {'met' if ratio >= goal else 'NOT met'}"
+                )
+    for row in results.get("scale", []):
+        wall, rss = float(row["wall_s"]), float(row["rss_mb"])
+        out.append(
+            f"goal: {row['cameras']} cameras audited in <= 300 s: {wall:.1f} s, "
+            f"{'met' if wall <= 300 else 'NOT met'}"
+        )
+        out.append(
+            f"goal: peak RSS <= 200 MB auditing {row['cameras']} cameras: {rss:.0f} MB, "
+            f"{'met' if rss <= 200 else 'NOT met'} ({row['failed']} failed)"
+        )
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--cameras", type=int, default=1000)
+    parser.add_argument(
+        "--cameras",
+        type=int,
+        default=1000,
+        help="cameras in the comparison (0: skip it; default 1000)",
+    )
+    parser.add_argument(
+        "--clients",
+        default=",".join(CLIENTS),
+        help=f"comma-separated, from {', '.join(CLIENTS)} (default: all)",
+    )
     parser.add_argument(
         "--zeep-cameras",
         type=int,
         default=200,
-        help="cameras for onvif-zeep (about 0.3 s of CPU each; default 200)",
+        help="cameras onvif-zeep audits (about 0.5 s of CPU each; default 200)",
     )
-    parser.add_argument("--clients", default="camwarden,onvif-zeep-async,onvif-zeep")
     parser.add_argument(
-        "--scale", type=int, default=5000, help="cameras for the scale run (0: skip)"
+        "--scale",
+        type=int,
+        default=5000,
+        help="cameras camwarden alone audits for the scale goals (0: skip)",
+    )
+    parser.add_argument(
+        "--sim-processes",
+        type=int,
+        default=1,
+        help="simulator processes the fleet is split over (default 1)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--client", help=argparse.SUPPRESS)
-    parser.add_argument("--targets", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.client:
-        client_main(args.client, args.targets, args.concurrency)
-        return
-
     clients = [c for c in args.clients.split(",") if c]
-    results: dict[str, list[dict]] = {}
+    if unknown := set(clients) - set(CLIENTS):
+        parser.error(f"unknown client(s) {sorted(unknown)}")
+
+    results: dict[str, list[Row]] = {}
     with tempfile.TemporaryDirectory(prefix="camwarden-bench-") as name:
         workdir = Path(name)
-        print(f"comparison: {args.cameras} cameras", file=sys.stderr)
-        results["comparison"] = measure(args.cameras, clients, args.zeep_cameras, workdir)
+        if args.cameras:
+            print(f"comparison: {args.cameras} cameras", file=sys.stderr)
+            results["comparison"] = measure(
+                args.cameras,
+                clients,
+                min(args.zeep_cameras, args.cameras),
+                args.sim_processes,
+                workdir,
+            )
         if args.scale:
-            print(f"scale: {args.scale} cameras, camwarden only", file=sys.stderr)
-            results["scale"] = measure(args.scale, ["camwarden"], 0, workdir)
+            print(f"scale: {args.scale} cameras, camwarden", file=sys.stderr)
+            results["scale"] = measure(args.scale, ["camwarden"], 0, args.sim_processes, workdir)
 
-    print(f"\nONVIF audit, simulator in its own process, {os.cpu_count()} cores\n")
-    print(table(results["comparison"]))
-    rows = {r["client"]: r for r in results["comparison"]}
-    if "camwarden" in rows:
-        ours = float(rows["camwarden"]["cpu_s"]) / int(rows["camwarden"]["cameras"])
-        for peer, goal in (("onvif-zeep-async", 5), ("onvif-zeep", 50)):
-            if peer in rows:
-                theirs = float(rows[peer]["cpu_s"]) / int(rows[peer]["cameras"])
-                verdict = "met" if theirs / ours >= goal else "NOT met"
-                print(
-                    f"goal: >= {goal}x less CPU per camera than {peer}: "
-                    f"{theirs / ours:.1f}x, {verdict}"
-                )
-    if "scale" in results:
-        (scale,) = results["scale"]
-        print(
-            f"\nscale: camwarden audited {scale['cameras']} cameras in "
-            f"{float(scale['wall_s']):.1f} s (goal <= 300 s: "
-            f"{'met' if float(scale['wall_s']) <= 300 else 'NOT met'}), peak RSS "
-            f"{float(scale['rss_mb']):.0f} MB (goal <= 200 MB: "
-            f"{'met' if float(scale['rss_mb']) <= 200 else 'NOT met'}), "
-            f"{scale['failed']} failed"
-        )
-    for rows_ in results.values():
-        for row in rows_:
-            if "first_error" in row:
-                print(f"first error of {row['client']}: {row['first_error']}")
+    print(
+        f"\nONVIF audit, simulator in {args.sim_processes} process(es) of its own, "
+        f"each client in a fresh process, {os.cpu_count()} cores\n"
+    )
+    rows = [row for part in results.values() for row in part]
+    if rows:
+        print(table(rows))
+        ops, same = operations_table(rows)
+        print(f"\n{ops}\noperation lists {'match' if same else 'DIFFER'} across clients\n")
+    print("\n".join(verdicts(results)))
+    for row in rows:
+        if "first_error" in row:
+            print(f"first error of {row['client']}: {row['first_error']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -12,6 +12,7 @@ woken through a condition, never by polling.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -20,13 +21,21 @@ from datetime import UTC, datetime
 
 from agent.checks import SiteIndex
 from controller.config import ReconcileConfig
-from controller.reconcile import AgentState, ReconcileSettings, SiteObservations, reconcile_site
+from controller.reconcile import (
+    AgentState,
+    Judged,
+    ReconcileSettings,
+    SiteObservations,
+    reconcile_site,
+)
+from controller.site_summary import site_summary
 from controller.store import FindingChange, SiteRecord, SiteVerdict, Store
 from controller.store.bulk import diff_findings
-from controller.views import LiveFinding, site_cameras, site_view
+from controller.store.sites import ObservationToken
 from schemas.api import SiteView
 from schemas.errors import CamwardenError, StoreError
 from schemas.findings import Finding
+from schemas.messages import CameraObservation
 from schemas.policy import Policy, Site
 
 log = logging.getLogger(__name__)
@@ -46,11 +55,14 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class DeclaredSite:
-    """A site of a policy in force, with its identity index built once."""
+    """A site of a policy in force, with its identity index built once and
+    the memo of its observations judged under this policy (by address; a
+    new policy version makes new ``DeclaredSite``s, so a fresh memo)."""
 
     policy: Policy
     site: Site
     index: SiteIndex
+    memo: dict[str, Judged] = field(default_factory=dict)
 
 
 def declared_sites(policies: Iterable[Policy]) -> dict[str, DeclaredSite]:
@@ -97,8 +109,22 @@ class Reconciler:
         sites: dict[str, DeclaredSite],
         config: ReconcileConfig,
         clock: Clock = utc_now,
+        *,
+        freeze_gc: bool = False,
     ) -> None:
+        """``freeze_gc``: during a start-up pass, after each batch, move what
+        survives (the memo's judged observations) out of the cyclic
+        collector's way (``gc.freeze``): on a heap of millions of objects its
+        full collections otherwise cost a third of a cold pass. Only then:
+        frozen objects that later form garbage cycles are never collected,
+        which a long-running process cannot afford on every pass. For the
+        service's process, not for a library caller's."""
         self.store = store
+        self.freeze_gc = freeze_gc
+        self.full_pass_first = False
+        """Set before ``run``: begin with a full pass rather than after the
+        interval (the service's start-up reconcile of a large fleet, done in
+        the background while the API serves)."""
         self.sites = sites
         self.config = config
         self.settings = ReconcileSettings(
@@ -130,7 +156,8 @@ class Reconciler:
         """Reconcile marked sites (debounced) and every site on the interval,
         until cancelled. A failing pass is logged and the next one tried."""
         loop = asyncio.get_running_loop()
-        next_full = loop.time() + self.config.interval_s
+        next_full = loop.time() + (0.0 if self.full_pass_first else self.config.interval_s)
+        startup = self.full_pass_first
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), max(0.0, next_full - loop.time()))
@@ -146,23 +173,29 @@ class Reconciler:
             self._wake.clear()
             self._dirty.clear()
             try:
-                await self.reconcile(due)
+                await self.reconcile(due, startup=startup)
+                if startup:
+                    log.info("start-up reconcile of %d site(s) done", len(due))
+                    startup = False
             except CamwardenError as exc:
                 log.error("reconcile of %d site(s) failed, will retry: %s", len(due), exc)
                 self._dirty.update(due)
 
-    async def reconcile(self, site_ids: Collection[str]) -> None:
+    async def reconcile(self, site_ids: Collection[str], *, startup: bool = False) -> None:
         """One pass over ``site_ids`` now, ``SITES_PER_PASS`` sites per batch:
         one bulk read, the pure reconcile of each site, one transaction for
         the batch's verdicts. A batch the database refuses is retried site
         by site, so one bad site does not cost the others; sites that still
         fail are marked for the next pass. Raises StoreError when nothing
-        of a batch could be stored (the database is down, not one site)."""
+        of a batch could be stored (the database is down, not one site).
+        ``startup``: the process's first pass (see ``freeze_gc``)."""
         ordered = [s for s in site_ids if s in self.sites]
         failed: list[str] = []
         try:
             for start in range(0, len(ordered), SITES_PER_PASS):
                 failed += await self._reconcile_batch(ordered[start : start + SITES_PER_PASS])
+                if startup and self.freeze_gc:
+                    gc.freeze()
         finally:
             async with self._reconciled:
                 self._reconciled.notify_all()
@@ -174,7 +207,7 @@ class Reconciler:
         verdict could not be stored."""
         stats = self.stats
         t0 = time.perf_counter()
-        records = await self.store.load_sites(site_ids)
+        records = await self.store.load_sites(site_ids, self._known)
         t1 = time.perf_counter()
         now = self.clock()
         judged: list[tuple[DeclaredSite, SiteRecord, tuple[Finding, ...]]] = []
@@ -196,6 +229,17 @@ class Reconciler:
         stats.add(len(site_ids), t1 - t0, t2 - t1, t3 - t2, t4 - t3, time.perf_counter() - t4)
         return failed
 
+    def _known(
+        self, site_id: str, address: str, token: ObservationToken
+    ) -> CameraObservation | None:
+        """The loader's question: is this observation version already judged?
+        Then its lean observation from the memo, and nothing is parsed."""
+        declared = self.sites.get(site_id)
+        entry = declared.memo.get(address) if declared is not None else None
+        if entry is None or entry.token != token:
+            return None
+        return entry.observation
+
     def _verdict(
         self, declared: DeclaredSite, record: SiteRecord, now: datetime
     ) -> tuple[Finding, ...] | None:
@@ -205,10 +249,17 @@ class Reconciler:
             last_full_cycle_at=record.last_full_cycle_at,
             full_cycle_addresses=record.full_cycle_addresses,
             agent=self._agent_state(record),
+            tokens=record.tokens,
         )
         try:
             return reconcile_site(
-                declared.policy, declared.site, observed, now, self.settings, declared.index
+                declared.policy,
+                declared.site,
+                observed,
+                now,
+                self.settings,
+                declared.index,
+                declared.memo,
             )
         except ValueError as exc:
             log.error("site %s: reconcile refused its input: %s", record.site_id, exc)
@@ -225,8 +276,7 @@ class Reconciler:
             return await self.store.apply_verdicts(verdicts, now), []
         except StoreError as exc:
             if len(verdicts) == 1:
-                log.error("site %s: findings not stored: %s", verdicts[0][0].site_id, exc)
-                return {}, [verdicts[0][0].site_id]
+                raise
             log.warning(
                 "a batch of %d sites was refused, storing them one by one: %s", len(verdicts), exc
             )
@@ -263,19 +313,15 @@ class Reconciler:
                 change.severity,
                 change.summary,
             )
-        live: dict[str, list[LiveFinding]] = {}
-        for finding in verdict:
-            live.setdefault(finding.key[1], []).append(finding)
-        cameras = site_cameras(
+        self.site_views[record.site_id] = site_summary(
+            declared.policy,
             declared.site,
             declared.index,
             record,
-            live,
+            verdict,
             now,
             self.config.stale_after_s,
-        )
-        self.site_views[record.site_id] = site_view(
-            declared.policy, declared.site, record, cameras, verdict
+            declared.memo,
         )
         if record.last_full_cycle_at is not None:
             self._cycle_seen[record.site_id] = record.last_full_cycle_at

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -37,7 +38,7 @@ from controller.config import (
 from controller.events import ChangeFeed, EventHub, Reconciled
 from controller.ingest import Ingest
 from controller.policy_publish import PolicyDistributor
-from controller.reconciler import Clock, Reconciler, declared_sites, utc_now
+from controller.reconciler import SITES_PER_PASS, Clock, Reconciler, declared_sites, utc_now
 from controller.store import BatchEffects, FindingChange, Store
 from controller.store.lifecycle import LifecycleSettings
 from schemas.api import SiteView
@@ -94,7 +95,7 @@ class Controller:
         )
         self.dispatcher = Dispatcher(self.store, targets, alerts, self.clock)
         self.reconciler = Reconciler(
-            self.store, declared_sites(policies), self.config.reconcile, self.clock
+            self.store, declared_sites(policies), self.config.reconcile, self.clock, freeze_gc=True
         )
         api = self.config.api
         reconciler = self.reconciler
@@ -110,7 +111,12 @@ class Controller:
         for target in targets:
             if isinstance(target, MqttTarget):
                 await target.connect()
-        await self.reconciler.reconcile(list(self.reconciler.sites))
+        if len(self.reconciler.sites) <= SITES_PER_PASS:
+            await self.reconciler.reconcile(list(self.reconciler.sites), startup=True)
+        else:  # a large fleet: serve at once, its first full pass runs in the background
+            self.reconciler.full_pass_first = True
+        gc.collect()
+        gc.freeze()  # what start-up loaded lives as long as the process: out of the GC's way
         self._runner = web.AppRunner(
             build_app(self.reconciler, self.store, tokens=tokens, hub=self.hub), access_log=None
         )
@@ -241,6 +247,7 @@ class Controller:
         if self.store is not None:
             await self.store.close()
             self.store = None
+        gc.unfreeze()  # what start-up froze is going away with this controller
 
 
 async def _serve(config: ControllerConfig) -> int:

@@ -5,16 +5,18 @@ them); the controller's store gathers ``SiteObservations`` and persists what
 ``reconcile_site`` returns.
 """
 
-from controller.reconcile.model import AgentState, ReconcileSettings, SiteObservations
-from controller.reconcile.site import match_observation, reconcile_site
+from controller.reconcile.model import AgentState, Judged, ReconcileSettings, SiteObservations
+from controller.reconcile.site import lean_observation, match_observation, reconcile_site
 from controller.reconcile.state import camera_state, is_stale
 
 __all__ = [
     "AgentState",
+    "Judged",
     "ReconcileSettings",
     "SiteObservations",
     "camera_state",
     "is_stale",
+    "lean_observation",
     "match_observation",
     "reconcile_site",
 ]

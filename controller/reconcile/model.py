@@ -7,10 +7,12 @@ beyond the few checks that catch a caller's mistake early.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from agent.checks.matching import Match
+from schemas.findings import Finding
 from schemas.messages import CameraObservation
 
 
@@ -52,6 +54,10 @@ class SiteObservations:
     last_full_cycle_at: datetime | None
     full_cycle_addresses: frozenset[str]
     agent: AgentState | None
+    tokens: Mapping[str, Hashable] | None = None
+    """Per address, the version of its observation (the store gives the
+    report id and time): an observation whose token equals the one in the
+    caller's memo is not matched and judged again (see ``Judged``)."""
 
     def __post_init__(self) -> None:
         if self.last_full_cycle_at is not None:
@@ -77,3 +83,24 @@ class ReconcileSettings:
                 "ReconcileSettings.agent_silent_intervals must be > 0, "
                 f"got {self.agent_silent_intervals!r}"
             )
+
+
+@dataclass(slots=True)
+class Judged:
+    """What one observation's facts say under one policy: what it matched
+    and the findings its facts raise, computed once per observation version
+    (``token``). A caller that keeps these across passes (one memo per site
+    and policy, keyed by address) need not keep or re-parse the facts: a
+    pass over an unchanged fleet only re-checks time (staleness, the
+    agent's silence) and inventory. ``observation`` is the observation
+    without its facts, device and findings (what the rest of reconcile
+    reads), so a memo holds a few hundred bytes per camera, not the facts'
+    several kilobytes."""
+
+    token: Hashable
+    observation: CameraObservation
+    match: Match
+    unmatched: Finding | None
+    """For a device that answered and matched nothing: ``unmatched_finding``."""
+    device: tuple[Finding, ...]
+    """``evaluate_for`` of its facts as of its time (empty without facts)."""

@@ -23,18 +23,22 @@ On top of the device rules:
   camera findings are kept: nothing is resolved for want of news.
 
 Cost is O(observations + declared cameras) with one ``SiteIndex`` per site,
-which the caller may build once and pass in.
+which the caller may build once and pass in. With a ``memo`` (and
+``SiteObservations.tokens``), an observation already judged under this
+policy is not matched or evaluated again: the verdict is the same, the
+facts need not even be there (see ``controller.reconcile.model.Judged``).
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import datetime, timedelta
 
 from agent.checks.evaluate import evaluate_for
 from agent.checks.matching import Match, SiteIndex
 from agent.checks.observe import unmatched_finding
 from agent.checks.subject import Subject, require_aware
-from controller.reconcile.model import AgentState, ReconcileSettings, SiteObservations
+from controller.reconcile.model import AgentState, Judged, ReconcileSettings, SiteObservations
 from schemas.findings import Finding, make_finding
 from schemas.messages import CameraObservation
 from schemas.policy import DeclaredCamera, Policy, Site
@@ -49,10 +53,18 @@ def reconcile_site(
     now: datetime,
     settings: ReconcileSettings = _DEFAULT_SETTINGS,
     index: SiteIndex | None = None,
+    memo: MutableMapping[str, Judged] | None = None,
 ) -> tuple[Finding, ...]:
     """Every finding that holds for ``site`` at ``now`` (aware UTC); no two
     share a ``Finding.key``. Raises ValueError for a naive ``now``, or
-    observations or an index of another site."""
+    observations or an index of another site.
+
+    ``memo``: the caller's ``Judged`` entries of this site under this very
+    policy, by address, kept across calls. An address whose token (in
+    ``observed.tokens``) equals its entry's reuses the entry; any other is
+    judged from its facts and its entry replaced; entries of addresses no
+    longer observed are dropped. The caller must start a new memo when the
+    policy changes, and a token must change whenever its observation does."""
     require_aware(now)
     if observed.site_id != site.id:
         raise ValueError(f"observations are of site {observed.site_id!r}, not {site.id!r}")
@@ -66,14 +78,22 @@ def reconcile_site(
     stale_before = now - timedelta(seconds=settings.stale_after_s)
     cycle_at = observed.last_full_cycle_at
     cycle_addresses = observed.full_cycle_addresses
-    newest: dict[str, tuple[DeclaredCamera, CameraObservation]] = {}
+    newest: dict[str, tuple[DeclaredCamera, CameraObservation, Judged | None]] = {}
     seen_in_cycle: set[str] = set()
 
+    tokens = observed.tokens if memo is not None else None
+    judged: dict[str, Judged] = {}
     for address, observation in observed.cameras.items():
         in_cycle = cycle_at is None or (
             address in cycle_addresses or observation.observed_at > cycle_at
         )
-        match = match_observation(index, address, observation)
+        entry = None
+        if tokens is not None and memo is not None and address in tokens:
+            entry = _memoised(policy, index, site.id, address, observation, tokens[address], memo)
+            judged[address] = entry
+            match = entry.match
+        else:
+            match = match_observation(index, address, observation)
         if match.kind == "foreign":
             continue
         camera = match.camera
@@ -81,7 +101,10 @@ def reconcile_site(
             if not in_cycle:
                 continue
             subject = Subject(site.id, None, address)
-            if observation.reachable:
+            if entry is not None:
+                if entry.unmatched is not None:
+                    found.append(entry.unmatched)
+            elif observation.reachable:
                 found.append(unmatched_finding(subject, observation.facts, observation.errors))
             found += _judge(
                 policy,
@@ -92,15 +115,16 @@ def reconcile_site(
                 stale_before,
                 settings,
                 quiet_stale=agent_finding is not None,
+                device=entry.device if entry is not None else None,
             )
             continue
         if in_cycle:
             seen_in_cycle.add(camera.id)
         held = newest.get(camera.id)
         if held is None or _newer(observation, held[1]):
-            newest[camera.id] = (camera, observation)
+            newest[camera.id] = (camera, observation, entry)
 
-    for camera_id, (camera, observation) in newest.items():
+    for camera_id, (camera, observation, held_entry) in newest.items():
         missing = cycle_at is not None and camera_id not in seen_in_cycle
         subject = Subject(site.id, camera_id, observation.address)
         found += _judge(
@@ -113,7 +137,11 @@ def reconcile_site(
             settings,
             quiet_stale=agent_finding is not None,
             missing=missing,
+            device=held_entry.device if held_entry is not None else None,
         )
+    if memo is not None and len(memo) > len(judged) and tokens is not None:
+        for address in [a for a in memo if a not in judged]:
+            del memo[address]
 
     if cycle_at is not None:
         for camera in site.cameras:
@@ -138,6 +166,58 @@ def match_observation(index: SiteIndex, address: str, observation: CameraObserva
     return match
 
 
+def lean_observation(observation: CameraObservation) -> CameraObservation:
+    """``observation`` without its facts, device and reported findings: what
+    reconcile reads of an observation already judged (``Judged``)."""
+    if observation.facts is None and observation.device is None and not observation.findings:
+        return observation
+    return CameraObservation.model_construct(
+        address=observation.address,
+        reachable=observation.reachable,
+        observed_at=observation.observed_at,
+        camera_id=observation.camera_id,
+        device=None,
+        facts=None,
+        findings=(),
+        errors=observation.errors,
+    )
+
+
+def _memoised(
+    policy: Policy,
+    index: SiteIndex,
+    site_id: str,
+    address: str,
+    observation: CameraObservation,
+    token: object,
+    memo: MutableMapping[str, Judged],
+) -> Judged:
+    """The memo's entry for ``address`` if its token is ``token``; else
+    the observation judged now (what the loop below would compute for it,
+    in every case it might need it) and remembered."""
+    entry = memo.get(address)
+    if entry is not None and entry.token == token:
+        return entry
+    match = match_observation(index, address, observation)
+    unmatched = None
+    device: tuple[Finding, ...] = ()
+    if match.kind != "foreign":
+        camera = match.camera
+        if camera is None:
+            subject = Subject(site_id, None, address)
+            if observation.reachable:
+                unmatched = unmatched_finding(subject, observation.facts, observation.errors)
+        else:
+            subject = Subject(site_id, camera.id, observation.address)
+        if observation.facts is not None:
+            device = evaluate_for(
+                policy, camera, observation.facts, observation.observed_at, subject
+            )
+    entry = Judged(token, lean_observation(observation), match, unmatched, device)
+    memo[address] = entry
+    return entry
+
+
 def _newer(candidate: CameraObservation, held: CameraObservation) -> bool:
     """Whether ``candidate`` supersedes ``held`` as a camera's latest
     observation: newer wins; at the same instant an answer beats silence, and
@@ -157,13 +237,17 @@ def _judge(
     *,
     quiet_stale: bool,
     missing: bool = False,
+    device: tuple[Finding, ...] | None = None,
 ) -> list[Finding]:
-    """The device findings of one latest observation, plus unreachable."""
+    """The device findings of one latest observation, plus unreachable.
+    ``device``: its facts' findings already evaluated (``Judged``)."""
     found: list[Finding] = []
     stale = observation.observed_at < stale_before
     if not missing and (not observation.reachable or (stale and not quiet_stale)):
         found.append(_unreachable(subject, observation, now, settings, stale=stale))
-    if observation.facts is not None:
+    if device is not None:
+        found += device
+    elif observation.facts is not None:
         found += evaluate_for(policy, camera, observation.facts, observation.observed_at, subject)
     return found
 

@@ -31,6 +31,7 @@ from controller.store.queries import (
 from controller.store.sites import (
     FindingChange,
     FindingRow,
+    KnownObservation,
     SiteRecord,
     load_sites,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "FindingEventRow",
     "FindingFilter",
     "FindingRow",
+    "KnownObservation",
     "QuarantineRow",
     "SiteDiff",
     "SiteRecord",
@@ -126,9 +128,12 @@ class Store(LifecycleStore):
         async with self._transaction("write an ingest batch") as connection:
             return await write_batch(connection, batch, now)
 
-    async def load_sites(self, site_ids: list[str]) -> dict[str, SiteRecord]:
+    async def load_sites(
+        self, site_ids: list[str], known: KnownObservation | None = None
+    ) -> dict[str, SiteRecord]:
+        """``controller.store.sites.load_sites`` in one read transaction."""
         async with self._reading("read sites") as connection:
-            return await load_sites(connection, site_ids)
+            return await load_sites(connection, site_ids, known)
 
     async def apply_findings(
         self, record: SiteRecord, verdict: tuple[Finding, ...], now: datetime

@@ -1,0 +1,209 @@
+"""The reconciler at scale, on both engines: many sites in one batch store
+exactly the findings the pure reconcile gives each site; a batch with a bad
+site loses only that site; a second pass parses nothing unchanged (the
+memo) and says the same; the site summaries equal the API's views."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+
+import pytest
+from ctl_factory import Agent, now
+
+import controller.reconciler as reconciler_module
+from controller.config import ReconcileConfig
+from controller.intake import AgentEvent, Batch
+from controller.reconcile import AgentState, SiteObservations, reconcile_site
+from controller.reconciler import Reconciler, declared_sites
+from controller.store import FindingChange, FindingFilter, SiteVerdict, Store
+from controller.views import site_cameras, site_view
+from schemas.errors import StoreError
+from schemas.policy import Policy
+
+SITES = 12
+
+
+def fleet_policy(sites: int = SITES) -> Policy:
+    return Policy.model_validate_json(json.dumps({
+        "schema_version": 1, "policy_id": "test-office", "version": "2026-01-01",
+        "effective_from": "2026-01-01", "organisation": {"name": "Test Office"},
+        "legal_basis": ["PIPA Art. 25(1)1"], "purposes": ["facility-safety"],
+        "recording": {"continuous": True, "max_gap_minutes": 10}, "audio": "forbidden",
+        "retention": {"days": 30, "tolerance_days": 1}, "clock": {"max_drift_seconds": 5},
+        "roles": [{"role": "responsible-manager", "title": "head of general affairs"}],
+        "sites": [
+            {"id": f"s{s}", "name": f"Site {s}", "storage_place": "server room",
+             "cameras": [{"id": f"s{s}-c{c}", "name": f"Cam {c}", "location": "hall",
+                          "coverage": "hall", "identity": {"serial": f"SN-{s}-{c}"}}
+                         for c in range(4)]}
+            for s in range(sites)
+        ],
+    }))
+
+
+def fleet_batch(at: datetime, sites: int = SITES) -> Batch:
+    """Per site: a birth, reports (one audio encoder, one unreachable, one
+    missing every 3rd site, an undeclared device every 4th), a full cycle."""
+    batch = Batch()
+    for s in range(sites):
+        agent = Agent(f"s{s}", agent_id=f"agent-{s}")
+        batch.agent_events.append(AgentEvent(agent.birth(at), False))
+        addresses = []
+        for c in range(4):
+            if c == 3 and s % 3 == 0:
+                continue
+            address = f"10.0.{s}.{c + 1}:80"
+            addresses.append(address)
+            batch.reports.append(agent.report(
+                address, f"SN-{s}-{c}", at=at, audio=c == 1, reachable=c != 2,
+                camera_id=f"s{s}-c{c}"))
+        if s % 4 == 0:
+            addresses.append(f"10.0.{s}.99:80")
+            batch.reports.append(agent.report(f"10.0.{s}.99:80", f"STRANGER-{s}", at=at))
+        batch.cycles.append(agent.cycle(tuple(addresses), at))
+    return batch
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(db_url)
+    yield store
+    await store.close()
+
+
+def _reconciler(store: Store, policy: Policy, at: datetime) -> Reconciler:
+    return Reconciler(store, declared_sites([policy]), ReconcileConfig(debounce_s=0), lambda: at)
+
+
+async def _stored(store: Store) -> set[tuple[str, str, str, str, str]]:
+    rows, _ = await store.list_findings(FindingFilter(), 0, 10_000)
+    return {(r.site_id, r.subject, r.rule, r.state, r.summary) for r in rows if r.state == "open"}
+
+
+async def _expected(store: Store, reconciler: Reconciler, at: datetime) -> set[tuple[str, ...]]:
+    """The pure reconcile of every site, without memo, from freshly parsed rows."""
+    records = await store.load_sites(list(reconciler.sites))
+    found = set()
+    for site_id, declared in reconciler.sites.items():
+        record = records[site_id]
+        agent = record.agent()
+        observed = SiteObservations(
+            site_id, record.cameras, record.last_full_cycle_at, record.full_cycle_addresses,
+            AgentState(agent.agent_id, agent.session_id, agent.online, agent.last_seen,
+                       agent.interval_s or 60.0) if agent else None)
+        for f in reconcile_site(declared.policy, declared.site, observed, at,
+                                reconciler.settings):
+            found.add((site_id, f.key[1], f.rule, "open", f.summary))
+    return found
+
+
+async def test_many_sites_in_one_batch_store_what_pure_reconcile_says(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reconciler_module, "SITES_PER_PASS", 5)  # 12 sites: 3 batches
+    policy, at = fleet_policy(), now()
+    await store.write_batch(fleet_batch(at), at)
+    reconciler = _reconciler(store, policy, at + timedelta(seconds=30))
+    await reconciler.reconcile(list(reconciler.sites))
+    expected = await _expected(store, reconciler, at + timedelta(seconds=30))
+    assert {rule for *_, rule, _, _ in expected} >= {
+        "audio.encoder-enabled", "camera.unreachable", "inventory.missing",
+        "inventory.undeclared"}
+    assert await _stored(store) == expected
+    assert reconciler.stats.sites == SITES
+
+
+async def test_a_second_pass_parses_nothing_unchanged_and_changes_nothing(store: Store) -> None:
+    policy, at = fleet_policy(), now()
+    await store.write_batch(fleet_batch(at), at)
+    reconciler = _reconciler(store, policy, at + timedelta(seconds=30))
+    changes: list[FindingChange] = []
+    reconciler.on_reconciled = lambda _s, c, _v, _at: changes.extend(c)
+    await reconciler.reconcile(list(reconciler.sites))
+    opened = len(changes)
+    first = await _stored(store)
+    changes.clear()
+
+    records = await store.load_sites(list(reconciler.sites), reconciler._known)
+    assert all(o.facts is None for r in records.values() for o in r.cameras.values())
+    await reconciler.reconcile(list(reconciler.sites))
+    assert opened > 0 and changes == []
+    assert await _stored(store) == first
+
+    # One camera reports anew (its audio encoder now off): only it is parsed,
+    # and its finding resolves.
+    agent = Agent("s0", agent_id="agent-0")
+    fixed = agent.report("10.0.0.2:80", "SN-0-1", at=at + timedelta(seconds=10))
+    await store.write_batch(Batch(reports=[fixed]), at)
+    records = await store.load_sites(["s0"], reconciler._known)
+    parsed = [a for a, o in records["s0"].cameras.items() if o.facts is not None]
+    assert parsed == ["10.0.0.2:80"]
+    await reconciler.reconcile(["s0"])
+    assert [(c.event, c.key[2]) for c in changes] == [("resolved", "audio.encoder-enabled")]
+
+
+async def test_site_summaries_equal_the_views_of_the_api(store: Store) -> None:
+    policy, at = fleet_policy(), now()
+    await store.write_batch(fleet_batch(at), at)
+    later = at + timedelta(minutes=20)  # past stale_after_s: unreachable by age as well
+    reconciler = _reconciler(store, policy, later)
+    await reconciler.reconcile(list(reconciler.sites))
+    await reconciler.reconcile(list(reconciler.sites))  # from the memo's lean observations
+    records = await store.load_sites(list(reconciler.sites))
+    for site_id, declared in reconciler.sites.items():
+        rows, _ = await store.list_findings(FindingFilter(site=site_id, state="open"), 0, 1000)
+        live: dict[str, list[object]] = {}
+        for row in rows:
+            live.setdefault(row.subject, []).append(row)
+        cameras = site_cameras(declared.site, declared.index, records[site_id], live,  # type: ignore[arg-type]
+                               later, reconciler.config.stale_after_s)
+        expected = site_view(declared.policy, declared.site, records[site_id], cameras, rows)
+        assert reconciler.site_views[site_id] == expected
+
+
+class RefusingStore(Store):
+    """Refuses any write that includes the site ``bad`` (as a database
+    refuses one site's rows: a constraint, a too-long value)."""
+
+    bad = "s3"
+    calls: int = 0
+
+    async def apply_verdicts(
+        self, verdicts: Sequence[SiteVerdict], now: datetime
+    ) -> dict[str, list[FindingChange]]:
+        self.calls += 1
+        if any(record.site_id == self.bad for record, _, _ in verdicts):
+            raise StoreError(f"refused site {self.bad}")
+        return await super().apply_verdicts(verdicts, now)
+
+
+async def test_a_bad_site_in_a_batch_does_not_lose_the_others(db_url: str) -> None:
+    store = await RefusingStore.open(db_url)
+    try:
+        policy, at = fleet_policy(), now()
+        await store.write_batch(fleet_batch(at), at)
+        reconciler = _reconciler(store, policy, at + timedelta(seconds=30))
+        await reconciler.reconcile(list(reconciler.sites))
+        stored = await _stored(store)
+        expected = await _expected(store, reconciler, at + timedelta(seconds=30))
+        assert stored == {f for f in expected if f[0] != "s3"}
+        assert "s3" not in reconciler.site_views and "s4" in reconciler.site_views
+        assert reconciler._dirty == {"s3"}  # tried again on the next pass
+        assert store.calls == 1 + SITES  # the batch, then each site alone
+    finally:
+        await store.close()
+
+
+async def test_a_store_refusing_everything_fails_the_pass(db_url: str) -> None:
+    store = await RefusingStore.open(db_url)
+    store.bad = "s0"
+    try:
+        policy, at = fleet_policy(1), now()
+        await store.write_batch(fleet_batch(at, 1), at)
+        reconciler = _reconciler(store, policy, at)
+        with pytest.raises(StoreError):
+            await reconciler.reconcile(list(reconciler.sites))
+    finally:
+        await store.close()

@@ -1,0 +1,84 @@
+"""Reconcile with a memo of judged observations gives exactly the findings
+of reconcile without one: on the first call (facts judged and remembered),
+on a later call fed the lean observations the memo kept (no facts at all),
+and after observations change, appear or go (their entries replaced or
+dropped)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from checks.factory import NOW, camera_facts
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent.checks import SiteIndex
+from controller.reconcile import Judged, SiteObservations, reconcile_site
+from reconcile.test_reconcile_properties import POLICY, SITE, site_states
+from schemas.facts import AudioFacts
+from schemas.messages import CameraObservation
+
+INDEX = SiteIndex(SITE)
+
+
+def _tokens(state: SiteObservations, version: int = 0) -> dict[str, object]:
+    return {a: (version, o.observed_at) for a, o in state.cameras.items()}
+
+
+def _lean(state: SiteObservations, memo: dict[str, Judged]) -> SiteObservations:
+    """What the controller's loader hands over for a fleet unchanged since
+    the memo was filled: the memo's own lean observations."""
+    return replace(state, cameras={a: memo[a].observation for a in state.cameras})
+
+
+@settings(max_examples=200, deadline=None)
+@given(state=site_states(), later_s=st.integers(0, 3600))
+def test_a_memo_changes_no_verdict(state: SiteObservations, later_s: int) -> None:
+    memo: dict[str, Judged] = {}
+    with_tokens = replace(state, tokens=_tokens(state))
+    expected = reconcile_site(POLICY, SITE, state, NOW, index=INDEX)
+    assert reconcile_site(POLICY, SITE, with_tokens, NOW, index=INDEX, memo=memo) == expected
+    assert set(memo) == set(state.cameras)
+    assert all(e.observation.facts is None for e in memo.values())
+    later = NOW + timedelta(seconds=later_s)  # time alone moves: staleness, silence
+    again = reconcile_site(POLICY, SITE, _lean(with_tokens, memo), later, index=INDEX, memo=memo)
+    assert again == reconcile_site(POLICY, SITE, state, later, index=INDEX)
+
+
+@settings(max_examples=150, deadline=None)
+@given(first=site_states(), second=site_states())
+def test_changed_new_and_gone_observations_are_judged_afresh(
+    first: SiteObservations, second: SiteObservations
+) -> None:
+    memo: dict[str, Judged] = {}
+    reconcile_site(POLICY, SITE, replace(first, tokens=_tokens(first)), NOW, index=INDEX, memo=memo)
+    # Every observation of the second state is a new version (token 1).
+    found = reconcile_site(
+        POLICY, SITE, replace(second, tokens=_tokens(second, 1)), NOW, index=INDEX, memo=memo
+    )
+    assert found == reconcile_site(POLICY, SITE, second, NOW, index=INDEX)
+    assert set(memo) == set(second.cameras)
+
+
+def test_an_entry_whose_token_matches_is_reused_not_rejudged() -> None:
+    """The memo is what is believed: the proof that a hit skips the facts."""
+    address = "127.0.0.1:8000"
+    loud = CameraObservation(
+        address=address, reachable=True, observed_at=NOW - timedelta(minutes=1),
+        facts=camera_facts(address=address, now=NOW - timedelta(minutes=1),
+                           audio=AudioFacts(sources=1, encoder_profiles=("m",))))
+    state = SiteObservations(site_id="main", cameras={address: loud}, last_full_cycle_at=None,
+                             full_cycle_addresses=frozenset(), agent=None,
+                             tokens={address: "r1"})
+    memo: dict[str, Judged] = {}
+    first = reconcile_site(POLICY, SITE, state, NOW, index=INDEX, memo=memo)
+    assert "audio.encoder-enabled" in {f.rule for f in first}  # judged from the facts
+    lean = replace(state, cameras={address: memo[address].observation})
+    assert reconcile_site(POLICY, SITE, lean, NOW, index=INDEX, memo=memo) == first
+    # Same lean observation under a new token: judged again, and without
+    # facts there is nothing left to find about the device.
+    relabelled = replace(lean, tokens={address: "r2"})
+    rejudged = reconcile_site(POLICY, SITE, relabelled, NOW, index=INDEX, memo=memo)
+    assert "audio.encoder-enabled" not in {f.rule for f in rejudged}
+    assert memo[address].token == "r2"

@@ -39,6 +39,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from onvif_audit_profile import report
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ZEEP_VENV = HERE / ".venv-onvif-zeep"
@@ -124,13 +126,15 @@ class Simulators:
     def reset(self) -> None:
         self._ask("reset")
 
-    def counts(self) -> tuple[int, Counter[str]]:
-        http, operations = 0, Counter[str]()
+    def counts(self) -> tuple[int, int, Counter[str]]:
+        """(HTTP requests, TCP connections, SOAP operations) since the last reset."""
+        http, connections, operations = 0, 0, Counter[str]()
         for answer in self._ask("counts"):
             got = json.loads(answer)
             http += got["http"]
+            connections += got["connections"]
             operations.update(got["operations"])
-        return http, operations
+        return http, connections, operations
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -154,7 +158,33 @@ def zeep_python() -> str:
     return str(python)
 
 
-def run_client(name: str, targets: list[dict[str, str]], sims: Simulators, workdir: Path) -> Row:
+def profiler_command(profile: Path, python: str) -> list[str]:
+    """``python`` run under py-spy (sampling, next to no overhead) when it is
+    installed, else under cProfile (deterministic, inflates Python-heavy code)."""
+    py_spy = Path(python).parent / "py-spy"
+    if py_spy.exists():
+        return [
+            str(py_spy),
+            "record",
+            "-r",
+            "250",
+            "--format",
+            "raw",
+            "-o",
+            str(profile),
+            "--",
+            python,
+        ]
+    return [python, "-m", "cProfile", "-o", str(profile)]
+
+
+def run_client(
+    name: str,
+    targets: list[dict[str, str]],
+    sims: Simulators,
+    workdir: Path,
+    profile: Path | None = None,
+) -> Row:
     targets_file = workdir / f"targets-{name}-{len(targets)}.json"
     targets_file.write_text(json.dumps(targets))
     zeep = name == "onvif-zeep"
@@ -163,9 +193,12 @@ def run_client(name: str, targets: list[dict[str, str]], sims: Simulators, workd
         env.pop("PYTHONPATH", None)
     sims.reset()
     print(f"  {name}: auditing {len(targets)} cameras ...", file=sys.stderr, flush=True)
+    python = [zeep_python() if zeep else sys.executable]
+    if profile is not None:
+        python = profiler_command(profile, python[0])
     done = subprocess.run(
         [
-            zeep_python() if zeep else sys.executable,
+            *python,
             str(HERE / "onvif_audit_clients.py"),
             name,
             str(targets_file),
@@ -178,13 +211,16 @@ def run_client(name: str, targets: list[dict[str, str]], sims: Simulators, workd
     )
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
-    row: Row = json.loads(done.stdout.strip().splitlines()[-1])
-    http, operations = sims.counts()
+    # The client's one JSON line (py-spy, when profiling, prints after it).
+    row: Row = json.loads(next(x for x in reversed(done.stdout.splitlines()) if x[:1] == "{"))
+    http, connections, operations = sims.counts()
     row.update(
         client=name,
         cameras=len(targets),
         http_requests=http,
+        connections=connections,
         operations=dict(sorted(operations.items())),
+        profiled=profile is not None,
     )
     errors = [line for line in done.stderr.splitlines() if line.startswith(name)]
     if errors:
@@ -193,7 +229,12 @@ def run_client(name: str, targets: list[dict[str, str]], sims: Simulators, workd
 
 
 def measure(
-    cameras: int, clients: list[str], zeep_cameras: int, processes: int, workdir: Path
+    cameras: int,
+    clients: list[str],
+    zeep_cameras: int,
+    processes: int,
+    workdir: Path,
+    profile: Path | None = None,
 ) -> list[Row]:
     policy = workdir / f"policy-{cameras}.yaml"
     write_policy(policy, cameras)
@@ -205,6 +246,7 @@ def measure(
                 sims.targets[:zeep_cameras] if name == "onvif-zeep" else sims.targets,
                 sims,
                 workdir,
+                profile if name == "camwarden" else None,
             )
             for name in clients
         ]
@@ -238,13 +280,25 @@ def table(rows: list[Row]) -> str:
 
 
 def operations_table(rows: list[Row]) -> tuple[str, bool]:
-    """The SOAP operations per camera the simulator received from each
-    client, and whether every client's list is the same."""
+    """The SOAP operations (and HTTP requests) per camera the simulator
+    received from each client, and whether they are the same for every
+    client. TCP connections are shown too but not compared: how a client
+    reuses connections is its own business (and costs it CPU)."""
     names = sorted({op for row in rows for op in row["operations"]})
-    per = [{op: row["operations"].get(op, 0) / int(row["cameras"]) for op in names} for row in rows]
-    width = max((len(n) for n in names), default=9)
+    per = [
+        {
+            **{op: row["operations"].get(op, 0) / int(row["cameras"]) for op in names},
+            "HTTP requests": int(row["http_requests"]) / int(row["cameras"]),
+        }
+        for row in rows
+    ]
+    width = max((len(n) for n in names), default=22)
     lines = [f"{'operation (per camera)':{width}} " + " ".join(f"{r['client']:>17}" for r in rows)]
-    lines += [f"{op:{width}} " + " ".join(f"{p[op]:>17.2f}" for p in per) for op in names]
+    lines += [f"{op:{width}} " + " ".join(f"{p[op]:>17.2f}" for p in per) for op in per[0]]
+    lines.append(
+        f"{'TCP connections':{width}} "
+        + " ".join(f"{int(r['connections']) / int(r['cameras']):>17.2f}" for r in rows)
+    )
     return "\n".join(lines), all(p == per[0] for p in per)
 
 
@@ -307,6 +361,13 @@ def main() -> None:
         help="simulator processes the fleet is split over (default 1)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="profile camwarden's client in the first run it is in (py-spy if installed in "
+        "the venv, else cProfile, whose overhead then inflates its CPU figure), write the "
+        "profile here and print where its CPU goes",
+    )
     args = parser.parse_args()
     clients = [c for c in args.clients.split(",") if c]
     if unknown := set(clients) - set(CLIENTS):
@@ -323,14 +384,19 @@ def main() -> None:
                 min(args.zeep_cameras, args.cameras),
                 args.sim_processes,
                 workdir,
+                args.profile,
             )
         if args.scale:
             print(f"scale: {args.scale} cameras, camwarden", file=sys.stderr)
-            results["scale"] = measure(args.scale, ["camwarden"], 0, args.sim_processes, workdir)
+            profile = None if args.cameras and "camwarden" in clients else args.profile
+            results["scale"] = measure(
+                args.scale, ["camwarden"], 0, args.sim_processes, workdir, profile
+            )
 
     print(
         f"\nONVIF audit, simulator in {args.sim_processes} process(es) of its own, "
-        f"each client in a fresh process, {os.cpu_count()} cores\n"
+        f"each client in a fresh process, {os.cpu_count()} cores, load average at the end "
+        f"{os.getloadavg()[0]:.1f} (other work on the machine slows wall times, not CPU)\n"
     )
     rows = [row for part in results.values() for row in part]
     if rows:
@@ -343,6 +409,9 @@ def main() -> None:
             print(f"first error of {row['client']}: {row['first_error']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+    profiled = next((r for r in rows if r.get("profiled")), None)
+    if args.profile and profiled is not None:
+        print("\n" + report(args.profile, int(profiled["cameras"])))
 
 
 if __name__ == "__main__":

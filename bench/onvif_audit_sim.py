@@ -8,7 +8,8 @@ prints one JSON line per camera (address, username, password) and then
 ``READY``, and answers commands on stdin, one per line:
 
 - ``reset``: forget the counts;
-- ``counts``: print one JSON line: HTTP requests received, and SOAP
+- ``counts``: print one JSON line: HTTP requests and TCP connections
+  received, and SOAP
   operations by ``"<operation> signed|anonymous"`` (signed: the request
   carried a WS-Security header);
 - end of input: stop.
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import json
 import sys
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -36,6 +38,8 @@ from simulator.soap import Request
 
 OPERATIONS: Counter[str] = Counter()
 HTTP_REQUESTS = [0]
+CONNECTIONS: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+NEW_CONNECTIONS = [0]
 
 
 def _counting(parse: object) -> object:
@@ -54,6 +58,9 @@ def _counting(parse: object) -> object:
 class CountingFleet(server.SimulatedFleet):
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         HTTP_REQUESTS[0] += 1
+        if request.transport is not None and request.transport not in CONNECTIONS:
+            CONNECTIONS.add(request.transport)
+            NEW_CONNECTIONS[0] += 1
         return await super()._handle(request)
 
 
@@ -81,10 +88,19 @@ async def serve(policy: Path, first: int, count: int | None) -> None:
         while line := (await stdin.readline()).decode().strip():
             if line == "reset":
                 OPERATIONS.clear()
-                HTTP_REQUESTS[0] = 0
+                HTTP_REQUESTS[0] = NEW_CONNECTIONS[0] = 0
                 print("OK", flush=True)
             elif line == "counts":
-                print(json.dumps({"http": HTTP_REQUESTS[0], "operations": OPERATIONS}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "http": HTTP_REQUESTS[0],
+                            "connections": NEW_CONNECTIONS[0],
+                            "operations": OPERATIONS,
+                        }
+                    ),
+                    flush=True,
+                )
 
 
 def main() -> None:

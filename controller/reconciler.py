@@ -40,10 +40,11 @@ from schemas.policy import Policy, Site
 
 log = logging.getLogger(__name__)
 
-SITES_PER_PASS = 2000
-"""Sites per batch: read together, stored in one transaction (80,000
-cameras at 40 per site; a few seconds of work, so the event loop and the
-API get a turn between batches)."""
+SITES_PER_PASS = 1000
+"""Sites per batch: read together, stored in one transaction (40,000
+cameras at 40 per site: a second or two of work, so the event loop and the
+API get a turn between batches; the parsed observations of one batch, some
+8 KB each, are what a cold pass holds on top of the memo)."""
 
 Clock = Callable[[], datetime]
 ReconciledHook = Callable[[str, list[FindingChange], SiteView, datetime], None]

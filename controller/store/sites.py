@@ -256,7 +256,13 @@ async def _changed_observations(
         ).where(observations.c.site_id.in_(list(missing)))
     )
     for site_id, address, report_id, seen, body in bodies:
-        if address in missing[site_id]:
+        wanted = missing[site_id]
+        if address in wanted:
             # The version read with the body: it may be newer than the first read.
             records[site_id].cameras[address] = _parsed(body, seen)
             records[site_id].tokens[address] = (report_id, seen)
+            wanted.discard(address)
+    for site_id, gone in missing.items():  # deleted between the two reads
+        for address in gone:
+            del records[site_id].cameras[address]
+            del records[site_id].tokens[address]

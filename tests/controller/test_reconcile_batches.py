@@ -207,3 +207,28 @@ async def test_a_store_refusing_everything_fails_the_pass(db_url: str) -> None:
             await reconciler.reconcile(list(reconciler.sites))
     finally:
         await store.close()
+
+
+async def test_a_start_up_pass_pauses_the_collector_and_enables_it_again(store: Store) -> None:
+    import gc
+
+    policy, at = fleet_policy(), now()
+    await store.write_batch(fleet_batch(at), at)
+    reconciler = Reconciler(store, declared_sites([policy]), ReconcileConfig(), lambda: at,
+                            freeze_gc=True)
+    seen: list[bool] = []
+    original = reconciler._reconcile_batch
+
+    async def spy(site_ids: list[str]) -> list[str]:
+        seen.append(gc.isenabled())
+        return await original(site_ids)
+
+    reconciler._reconcile_batch = spy  # type: ignore[method-assign]
+    try:
+        await reconciler.reconcile(list(reconciler.sites), startup=True)
+        assert seen == [False] and gc.isenabled()
+        await reconciler.reconcile(list(reconciler.sites))  # later passes: untouched
+        assert seen == [False, True]
+    finally:
+        gc.unfreeze()
+        gc.enable()

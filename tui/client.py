@@ -32,6 +32,7 @@ from schemas.api import (
     SiteView,
 )
 from schemas.errors import CamwardenError, ConfigError
+from schemas.register import ChecklistView, RegisterEntry, RegisterPage, RequestsView, VerifyResult
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -41,6 +42,9 @@ DEFAULT_PAGE = 200
 
 MAX_ROWS = 10_000
 """The most rows one list screen loads: beyond it a table stops being readable."""
+
+REGISTER_PAGE = 1000
+"""Register entries asked for per page (the controller's largest page)."""
 
 
 class ControllerError(CamwardenError):
@@ -221,7 +225,45 @@ class ApiClient:
         path = f"/api/v1/policies/{_segment(policy_id)}"
         return _parse(PolicyDetail, await self._get(path, {}), self.base_url, path)
 
+    async def register(
+        self, policy_id: str, offset: int = 0, limit: int = REGISTER_PAGE
+    ) -> RegisterPage:
+        """A page of an organisation's register (oldest first) and the
+        controller's verification of the whole chain."""
+        body = await self._get("/api/v1/register", {"policy": policy_id} | _paging(offset, limit))
+        return _parse(RegisterPage, body, self.base_url, "/api/v1/register")
+
+    async def requests(self, policy_id: str) -> RequestsView:
+        """An organisation's access requests and the findings their deadlines raise."""
+        body = await self._get("/api/v1/requests", {"policy": policy_id})
+        return _parse(RequestsView, body, self.base_url, "/api/v1/requests")
+
+    async def checklist(self, policy_id: str) -> ChecklistView:
+        """The current half-year's self-inspection checklist, filled now."""
+        body = await self._get("/api/v1/checklist", {"policy": policy_id})
+        return _parse(ChecklistView, body, self.base_url, "/api/v1/checklist")
+
     # --- whole lists ------------------------------------------------------
+
+    async def whole_register(
+        self, policy_id: str
+    ) -> tuple[tuple[RegisterEntry, ...], int, VerifyResult]:
+        """The newest ``MAX_ROWS`` entries (oldest of them first), how many the
+        register holds, and the verification of the whole chain."""
+        first = await self.register(policy_id)
+        if first.total <= len(first.items):
+            return first.items, first.total, first.verify
+        entries: list[RegisterEntry] = []
+        offset = max(0, first.total - MAX_ROWS)
+        page = first
+        while offset < page.total:
+            page = await self.register(policy_id, offset=offset)
+            if not page.items:
+                break
+            entries.extend(page.items)
+            offset += len(page.items)
+        return tuple(entries[-MAX_ROWS:]), page.total, page.verify
+
 
     async def all_findings(
         self, site: str | None = None, state: str | None = None

@@ -2,7 +2,8 @@
 
 A Textual app over the controller's HTTP API (``tui.client``), never its
 database or code. Fleet -> Enter -> site -> Enter -> camera; Escape goes
-back; ``a`` alerts, ``p`` policies, ``?`` help, ``r`` refreshes, ``q``
+back; ``a`` alerts, ``p`` policies, ``g`` the paperwork (register, access
+requests, self-inspection checklist), ``?`` help, ``r`` refreshes, ``q``
 quits; the command palette (ctrl+p) names every action.
 
 Live: the app follows the controller's event stream (``tui.stream``) and
@@ -39,6 +40,7 @@ from tui.screens.base import DataScreen
 from tui.screens.camera import CameraScreen
 from tui.screens.fleet import FleetScreen
 from tui.screens.help import HelpScreen
+from tui.screens.paperwork import PaperworkScreen
 from tui.screens.policy import PolicyScreen
 from tui.screens.site import SiteScreen
 from tui.stream import EventStream
@@ -52,6 +54,7 @@ class CamwardenApp(App[int]):
         Binding("f", "fleet", "Fleet"),
         Binding("a", "alerts", "Alerts"),
         Binding("p", "policies", "Policies"),
+        Binding("g", "paperwork", "Register"),
         Binding("r", "reload", "Refresh"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -180,6 +183,10 @@ class CamwardenApp(App[int]):
         if not isinstance(self.screen, PolicyScreen):
             self.push_screen(PolicyScreen(self.ctx))
 
+    def action_paperwork(self) -> None:
+        if not isinstance(self.screen, PaperworkScreen):
+            self.push_screen(PaperworkScreen(self.ctx))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -190,6 +197,8 @@ class CamwardenApp(App[int]):
                             self.action_alerts)
         yield SystemCommand("Policies", "versions per site and which agents run them (p)",
                             self.action_policies)
+        yield SystemCommand("Register", "register, access requests, self-inspection (g)",
+                            self.action_paperwork)
         yield SystemCommand("Refresh", "load the screen again now (r)", self.action_reload)
         yield SystemCommand("Help", "every key of every screen (?)", self.action_help)
         if isinstance(screen, FleetScreen):
@@ -200,6 +209,9 @@ class CamwardenApp(App[int]):
         if isinstance(screen, SiteScreen):
             yield SystemCommand("Filter cameras", "by state:…, rule:… or any word (/)",
                                 screen.action_focus_filter)
+        if isinstance(screen, PaperworkScreen):
+            yield SystemCommand("Next organisation", "its register, requests, checklist (o)",
+                                screen.action_next_organisation)
         if isinstance(screen, CameraScreen):
             yield SystemCommand("Acknowledge finding", "with a note (k)",
                                 screen.action_acknowledge)

@@ -16,6 +16,7 @@ KEYS = (
         ("f", "the fleet (back to the first screen)"),
         ("a", "alerts: the live feed of findings and agents"),
         ("p", "policies: versions per site, and which agents run them"),
+        ("g", "paperwork: register, access requests, self-inspection checklist"),
         ("r", "refresh now"),
         ("ctrl+p", "command palette (every action by name)"),
         ("?", "this help"),
@@ -37,11 +38,20 @@ KEYS = (
         ("esc", "back"),
     )),
     ("Alerts", (("enter", "open the camera or site"), ("esc", "back"))),
+    ("Paperwork", (
+        ("1 2 3", "the register (관리대장), access requests (열람 청구), checklist (자체점검표)"),
+        ("↑ ↓", "choose an entry, request or item: it shows in full below"),
+        ("o", "the next organisation"),
+        ("esc", "back"),
+    )),
 )
 
 MARKS = (
     "✖ critical  ▲ warning  ℹ info   ✔ compliant  ? MISSING  ✚ UNDECLARED  · not audited\n"
-    "● open  ◐ acknowledged  ✔ resolved   ● online  ○ OFFLINE   ● live  ○ live updates down"
+    "● open  ◐ acknowledged  ✔ resolved   ● online  ○ OFFLINE   ● live  ○ live updates down\n"
+    "Chain ✔ intact  ✖ TAMPERED   Requests ● received  ◐ answered  ✔ closed  ▲ ≤3 d left"
+    "  ✖ OVERDUE\n"
+    "Checklist ✔ done  ✖ NOT DONE  – n/a  ? needs a person"
 )
 
 

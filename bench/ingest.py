@@ -3,7 +3,7 @@ controller ingest -> database, on SQLite and on PostgreSQL, next to the
 broker's own ceiling measured in the same run (paho publisher -> Mosquitto
 -> paho subscriber, no database).
 
-    .venv/bin/python bench/ingest.py [--reports 20000] [--sites 100] [--publishers 2]
+    .venv/bin/python bench/ingest.py [--reports 20000] [--sites 100] [--publishers 1]
                                         [--no-postgres]
     .venv/bin/python bench/ingest.py --profile sqlite   # where the time goes
 
@@ -224,7 +224,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=20000)
     parser.add_argument("--sites", type=int, default=100)
-    parser.add_argument("--publishers", type=int, default=2,
+    parser.add_argument("--publishers", type=int, default=1,
                         help="publisher processes, for the broker ceiling and each ingest run")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--profile", choices=("sqlite", "postgres"))

@@ -3,11 +3,15 @@ controller ingest -> database, on SQLite and on PostgreSQL, next to the
 broker's own ceiling measured in the same run (paho publisher -> Mosquitto
 -> paho subscriber, no database).
 
-    .venv/bin/python bench/ingest.py [--reports 20000] [--sites 100] [--no-postgres]
+    .venv/bin/python bench/ingest.py [--reports 20000] [--sites 100] [--publishers 1]
+                                        [--no-postgres]
     .venv/bin/python bench/ingest.py --profile sqlite   # where the time goes
 
-The publisher is a separate process (an agent fleet is other machines; on
-this 2-core box it still competes for the CPU, as agents would not). Every
+The publishers are separate processes, ``--publishers`` of them, each
+sending its share of the reports (an agent fleet is other machines; on this
+2-core box they still compete for the CPU, as agents would not). One Python
+publisher is itself a ceiling, so the broker's is measured with the same
+number of publishers as the ingest runs. Every
 report has its own address; at the end the database must hold exactly one
 report id and one observation per report sent: "lost" and "doubled" are
 counted from rows, not assumed. Figures are measured, never fixed; this is
@@ -92,6 +96,20 @@ def _publish_all(host: str, port: int, messages: list[tuple[str, bytes]], start:
     client.loop_stop()
 
 
+def start_publishers(
+    host: str, port: int, messages: list[tuple[str, bytes]], count: int, start: mp.Event
+) -> list[mp.Process]:
+    """``count`` publisher processes, each with every ``count``-th message;
+    they connect now and publish once ``start`` is set."""
+    children = [
+        mp.Process(target=_publish_all, args=(host, port, messages[i::count], start))
+        for i in range(count)
+    ]
+    for child in children:
+        child.start()
+    return children
+
+
 @dataclass
 class Result:
     path: str
@@ -105,7 +123,9 @@ class Result:
         return self.sent / self.seconds if self.seconds else 0.0
 
 
-def broker_ceiling(broker: Mosquitto, messages: list[tuple[str, bytes]]) -> Result:
+def broker_ceiling(
+    broker: Mosquitto, messages: list[tuple[str, bytes]], publishers: int
+) -> Result:
     """paho -> Mosquitto -> paho, QoS 1 both ways, no database."""
     got = 0
     done = threading.Event()
@@ -124,21 +144,26 @@ def broker_ceiling(broker: Mosquitto, messages: list[tuple[str, bytes]]) -> Resu
     sub.loop_start()
     time.sleep(0.5)  # bench only: let the SUBACK land before timing starts
     start = mp.Event()
-    child = mp.Process(target=_publish_all, args=(broker.host, broker.port, messages, start))
-    child.start()
-    time.sleep(0.5)  # bench only: the child connects before the clock starts
+    children = start_publishers(broker.host, broker.port, messages, publishers, start)
+    time.sleep(0.5)  # bench only: the children connect before the clock starts
     began = time.perf_counter()
     start.set()
     done.wait(300)
     seconds = time.perf_counter() - began
-    child.join(60)
+    for child in children:
+        child.join(60)
     sub.disconnect()
     sub.loop_stop()
     return Result("broker only (paho -> mosquitto -> paho)", len(messages), got, seconds)
 
 
 async def ingest_run(
-    label: str, url: str, broker: Mosquitto, messages: list[tuple[str, bytes]], profile: bool
+    label: str,
+    url: str,
+    broker: Mosquitto,
+    messages: list[tuple[str, bytes]],
+    publishers: int,
+    profile: bool,
 ) -> Result:
     store = await Store.open(url)
     ingest = Ingest(
@@ -149,9 +174,8 @@ async def ingest_run(
     await ingest.connect()
     runner = asyncio.create_task(ingest.run())
     start = mp.Event()
-    child = mp.Process(target=_publish_all, args=(broker.host, broker.port, messages, start))
-    child.start()
-    await asyncio.sleep(0.5)  # bench only: the child connects before the clock starts
+    children = start_publishers(broker.host, broker.port, messages, publishers, start)
+    await asyncio.sleep(0.5)  # bench only: the children connect before the clock starts
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -162,7 +186,8 @@ async def ingest_run(
     if profiler:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    await asyncio.to_thread(child.join, 60)
+    for child in children:
+        await asyncio.to_thread(child.join, 60)
     await ingest.close()
     runner.cancel()
     stored = await store.count("ingested_reports")
@@ -199,6 +224,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=20000)
     parser.add_argument("--sites", type=int, default=100)
+    parser.add_argument("--publishers", type=int, default=1,
+                        help="publisher processes, for the broker ceiling and each ingest run")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--profile", choices=("sqlite", "postgres"))
     args = parser.parse_args()
@@ -206,23 +233,23 @@ def main() -> int:
     size = sum(len(p) for _, p in messages) / len(messages)
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as folder, Mosquitto(Path(folder) / "mosquitto") as broker:
-        results.append(broker_ceiling(broker, messages))
+        results.append(broker_ceiling(broker, messages, args.publishers))
         sqlite_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite'}"
         results.append(asyncio.run(ingest_run(
             "ingest -> SQLite (WAL)", sqlite_url, broker, payloads(args.reports, args.sites),
-            args.profile == "sqlite",
+            args.publishers, args.profile == "sqlite",
         )))
         if not args.no_postgres:
             name, url = asyncio.run(_pg_database())
             try:
                 results.append(asyncio.run(ingest_run(
                     "ingest -> PostgreSQL", url, broker, payloads(args.reports, args.sites),
-                    args.profile == "postgres",
+                    args.publishers, args.profile == "postgres",
                 )))
             finally:
                 asyncio.run(_drop(name))
     print(f"\n{args.reports} camera reports (~{size:.0f} bytes each), {args.sites} sites, "
-          f"QoS 1, {os.cpu_count()} CPU(s)\n")
+          f"QoS 1, {args.publishers} publisher process(es), {os.cpu_count()} CPU(s)\n")
     header = ("path", "sent", "stored", "lost", "dup", "s", "reports/s")
     print("{:<42} {:>7} {:>7} {:>5} {:>4} {:>7} {:>10}".format(*header))
     for r in results:

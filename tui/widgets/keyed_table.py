@@ -269,7 +269,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._stale()
 
     def _header_strip(self) -> Strip:
-        cache_key = ("header", self._generation, self.has_focus)
+        cache_key = ("header", self._generation, self.has_focus, self.size.width)
         strip = self._lines.get(cache_key)
         if strip is None:
             style = self.rich_style + self.get_component_rich_style("keyed-table--header")
@@ -279,7 +279,7 @@ class KeyedTable(ScrollView, can_focus=True):
     def _row_strip(self, index: int) -> Strip:
         key = self._order[index]
         cursor = index == self._cursor
-        cache_key = (key, self._generation, cursor, index % 2, self.has_focus)
+        cache_key = (key, self._generation, cursor, index % 2, self.has_focus, self.size.width)
         strip = self._lines.get(cache_key)
         if strip is None:
             if len(self._lines) >= CACHE_LINES:
@@ -299,10 +299,15 @@ class KeyedTable(ScrollView, can_focus=True):
         console = self.app.console
         segments = [Segment(mark)]
         for cell, width in zip(cells, self._widths, strict=True):
-            segments.extend(cell.render(console))
+            if cell.spans:
+                segments.extend(cell.render(console))
+            else:  # Text.render leaves out the text's own style when it has no spans
+                segments.append(Segment(cell.plain, console.get_style(cell.style)))
             segments.append(Segment(" " * (width - cell.cell_len + 2)))
-        segments[-1] = Segment(segments[-1].text[:-1])  # no space after the last column
-        return Strip(Segment.apply_style(segments, style, over), self._line_width())
+        # No space after the last column; the row's colours run to the edge.
+        width = max(self._line_width(), self.scrollable_content_region.width)
+        segments[-1] = Segment(" " * (segments[-1].cell_length - 1 + width - self._line_width()))
+        return Strip(Segment.apply_style(segments, style, over), width)
 
     def _line_width(self) -> int:
         return sum(self._widths) + 2 * len(self._widths) - 1

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 
+from tui.widgets.keyed_rows import KeyedRows
 from tui.widgets.keyed_table import KeyedTable, Row
 
 COLUMNS = (("name", "Name"), ("state", "State"))
@@ -195,3 +196,22 @@ async def test_rows_of_the_wrong_shape_are_refused() -> None:
             table.sync([("a", ("only one",))])
         with pytest.raises(ValueError, match="unique"):
             table.rebuild(rows("a", "a"))
+
+
+def test_rows_given_again_as_the_same_objects_are_not_converted_again() -> None:
+    kept = KeyedRows(["Name", "State"])
+    row: Row = ("a", ("cam a", "✔ ok"))
+    assert kept.store(row) == 2
+    cells = kept.cells["a"]
+    assert kept.store(row) == 0
+    assert kept.cells["a"] is cells
+    assert kept.store(("a", ("cam a", "✖ 1 critical"))) == 1
+
+
+def test_widths_follow_the_rows_shown_and_a_click_finds_its_column() -> None:
+    kept = KeyedRows(["Name", "State"])
+    for row in rows("a", "bbbbbbbbbb"):
+        kept.store(row)
+    assert kept.lay_out(["a", "bbbbbbbbbb"]) and kept.widths == [14, 5]
+    assert kept.lay_out(["a"]) and kept.widths == [5, 5]
+    assert [kept.column_at(x) for x in (0, 6, 7, 13, 14)] == [0, 0, 1, 1, None]

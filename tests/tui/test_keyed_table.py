@@ -3,9 +3,13 @@ staying on its row, only the lines in view rendered, keys and messages."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tui.widgets.keyed_rows import KeyedRows
@@ -59,10 +63,22 @@ class TableApp(App[None]):
         self.headers.append(event.column_key.value)
 
 
-async def test_sync_keeps_places_and_cursor_adds_at_the_end() -> None:
+@asynccontextmanager
+async def shown(*keys: str) -> AsyncIterator[tuple[Counting, Pilot[None]]]:
+    """A running ``TableApp`` whose table shows ``rows(*keys)``."""
     app = TableApp()
     async with app.run_test(size=SIZE) as pilot:
-        table = app.table
+        app.table.sync(rows(*keys))
+        yield app.table, pilot
+
+
+def the_app(table: KeyedTable) -> TableApp:
+    assert isinstance(table.app, TableApp)
+    return table.app
+
+
+async def test_sync_keeps_places_and_cursor_adds_at_the_end() -> None:
+    async with shown() as (table, pilot):
         assert table.sync(rows("a", "b", "c")) == 6
         await pilot.press("down")
         assert table.cursor_key == "b"
@@ -72,20 +88,14 @@ async def test_sync_keeps_places_and_cursor_adds_at_the_end() -> None:
 
 
 async def test_sync_counts_only_changed_cells() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE):
-        table = app.table
-        table.sync(rows("a", "b"))
+    async with shown("a", "b") as (table, _):
         assert table.sync(rows("a", "b")) == 0
         assert table.sync(rows("a") + rows("b", state="✖ 1 critical")) == 1
         assert table.get_cell("b", "state").plain == "✖ 1 critical"
 
 
 async def test_upsert_and_drop_keep_the_cursor_on_its_row() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
-        table.sync(rows("a", "b", "c"))
+    async with shown("a", "b", "c") as (table, pilot):
         await pilot.press("end")
         assert table.cursor_key == "c"
         assert table.upsert(rows("z")[0]) == 2
@@ -95,20 +105,14 @@ async def test_upsert_and_drop_keep_the_cursor_on_its_row() -> None:
 
 
 async def test_drop_of_the_cursor_row_leaves_the_cursor_in_place() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
-        table.sync(rows("a", "b", "c"))
+    async with shown("a", "b", "c") as (table, pilot):
         await pilot.press("down")
         table.drop("b")
         assert table.cursor_key == "c"
 
 
 async def test_rebuild_reorders_and_follows_the_cursor() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
-        table.sync(rows("a", "b", "c"))
+    async with shown("a", "b", "c") as (table, pilot):
         await pilot.press("down")
         table.rebuild(rows("c", "b"))
         assert (table.keys, table.cursor_key, table.cursor_row) == (["c", "b"], "b", 1)
@@ -120,9 +124,7 @@ async def test_rebuild_reorders_and_follows_the_cursor() -> None:
 
 
 async def test_columns_are_as_wide_as_their_widest_cell() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
+    async with shown() as (table, pilot):
         table.sync([("a", ("a", "[b]not markup[/b]"))])
         await pilot.pause()
         line = table.render_line(1).text
@@ -132,10 +134,7 @@ async def test_columns_are_as_wide_as_their_widest_cell() -> None:
 
 
 async def test_only_the_rows_in_view_are_drawn() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
-        table.sync(rows(*(f"{i:05d}" for i in range(5000))))
+    async with shown(*(f"{i:05d}" for i in range(5000))) as (table, pilot):
         await pilot.pause()
         assert table.row_count == 5000
         assert table.drawn == set(range(19))
@@ -146,10 +145,7 @@ async def test_only_the_rows_in_view_are_drawn() -> None:
 
 
 async def test_keys_move_the_cursor_and_keep_it_in_view() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
-        table.sync(rows(*(f"{i:03d}" for i in range(100))))
+    async with shown(*(f"{i:03d}" for i in range(100))) as (table, pilot):
         await pilot.press("down", "down", "up")
         assert table.cursor_row == 1
         await pilot.press("pagedown")  # a page: the rows in view less one
@@ -162,36 +158,28 @@ async def test_keys_move_the_cursor_and_keep_it_in_view() -> None:
         assert (table.cursor_row, table.scroll_offset.y) == (0, 0)
         await pilot.press("up")
         assert table.cursor_row == 0
-        assert app.highlighted[:3] == ["000", "001", "002"]
+        assert the_app(table).highlighted[:3] == ["000", "001", "002"]
 
 
 async def test_enter_and_a_click_select_a_row_and_a_header_click_its_column() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
-        table.sync(rows("a", "b", "c"))
+    async with shown("a", "b", "c") as (table, pilot):
         await pilot.press("enter")
         await pilot.click(Counting, offset=(3, 3))  # line 3: the third row
         await pilot.click(Counting, offset=(12, 0))  # "State" in the header
         await pilot.pause()
-        assert app.selected == ["a", "c"]
+        assert the_app(table).selected == ["a", "c"]
         assert table.cursor_key == "c"
-        assert app.headers == ["state"]
+        assert the_app(table).headers == ["state"]
 
 
 async def test_the_cursor_row_is_marked_not_only_coloured() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.table
-        table.sync(rows("a", "b"))
+    async with shown("a", "b") as (table, pilot):
         await pilot.pause()
         assert [table.render_line(y).text[:1] for y in (1, 2)] == ["▸", " "]
 
 
 async def test_rows_of_the_wrong_shape_are_refused() -> None:
-    app = TableApp()
-    async with app.run_test(size=SIZE):
-        table = app.table
+    async with shown() as (table, _):
         with pytest.raises(ValueError, match="1 cells for 2 columns"):
             table.sync([("a", ("only one",))])
         with pytest.raises(ValueError, match="unique"):

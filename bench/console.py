@@ -9,8 +9,10 @@ Headless (``App.run_test``) against the console tests' stand-in controller
 - a filter at 5,000 cameras: one that keeps a few rows, one that keeps them all;
 
 and, as the peer in the same run, Textual's stock ``DataTable`` filled with
-the same 5,000 rows (it sizes columns by measuring every cell through Rich;
-``KeyedTable`` reads the width of its one-line ``Text`` cells).
+the same 5,000 rows (it sizes columns by measuring every cell through Rich
+and keeps per-row bookkeeping; ``KeyedTable`` is a Line API table that
+stores rows with their ``cell_len`` widths and renders only the lines in
+view).
 
 Goal: under 200 ms for what the operator waits on. Not a pass/fail test.
 Run: ``.venv/bin/python bench/console.py [--repeat N]``.

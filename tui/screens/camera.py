@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import Footer, Header
 
 from schemas.api import CameraDetail, ChangeEvent, FindingEvent, FindingView, SiteView
 from schemas.rules import severity_rank
@@ -120,7 +120,7 @@ class CameraScreen(DataScreen):
             finding = next(iter(self.findings.values()))
         return finding
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_data_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         if event.data_table.id == "findings":
             self._show_detail(event.row_key.value)
 

@@ -10,7 +10,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import Footer, Header, Input
 
 from schemas.api import ChangeEvent, SiteView
 from tui.client import ControllerError
@@ -78,7 +78,7 @@ class FleetScreen(DataScreen):
         Binding("s", "next_sort", "Sort"),
     ]
     """Enter is a priority binding so that the Footer shows it; a mouse
-    click on a row still arrives as DataTable.RowSelected."""
+    click on a row still arrives as KeyedTable.RowSelected."""
 
     DEFAULT_CSS = """
     FleetScreen #sites { height: 1fr; }
@@ -178,7 +178,7 @@ class FleetScreen(DataScreen):
         self.lay_out()
         self.notify(f"sites sorted by {self.sort.name}", timeout=2)
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+    def on_data_table_header_selected(self, event: KeyedTable.HeaderSelected) -> None:
         event.stop()
         for index, sort in enumerate(SORTS):
             if sort.column == event.column_key.value:
@@ -193,7 +193,7 @@ class FleetScreen(DataScreen):
         if key is not None:
             self.post_message(SiteChosen(key))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
             self.post_message(SiteChosen(event.row_key.value))

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from schemas.api import ChangeEvent
 from schemas.register import AccessRequest, ChecklistView, RegisterEntry, RequestsView
@@ -170,7 +170,7 @@ class PaperworkScreen(DataScreen):
 
     # --- the detail under each table ---------------------------------------
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_data_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         key = event.row_key.value
         table_id = event.data_table.id
         if table_id == "register-table":

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from schemas.api import PolicyDetail, PolicyVersionView
 from tui.format import age, local_time
@@ -62,7 +62,7 @@ class PolicyScreen(DataScreen):
         table.sync(rows)
         self._show_detail(table.cursor_key)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_data_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         self._show_detail(event.row_key.value)
 
     def _show_detail(self, key: str | None) -> None:

@@ -11,7 +11,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import Footer, Header, Input
 
 from schemas.api import CameraView, ChangeEvent
 from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError
@@ -186,7 +186,7 @@ class SiteScreen(DataScreen):
         if key is not None:
             self.post_message(CameraChosen(self.site_id, key))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value is not None:
             self.post_message(CameraChosen(self.site_id, event.row_key.value))

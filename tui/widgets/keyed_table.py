@@ -1,4 +1,4 @@
-"""A DataTable that is updated in place, row by row, by key.
+"""A table of rows by key, updated in place, that renders only what is in view.
 
 A periodic refresh or a live change must not rebuild the table: that
 flickers, loses the cursor and the scroll position. ``sync`` changes only
@@ -7,45 +7,172 @@ rows that went; ``upsert``/``drop`` touch one row (a live change);
 ``rebuild`` lays the rows out again in a new order (a sort or a filter the
 operator asked for). All keep the cursor on the row it was on.
 
-Scale: the table draws only the rows in view, but Textual measures every
-cell of every new row through Rich to size the columns (about 0.1 ms a
-cell: 0.6 s for 5,000 cameras). Our cells are one-line ``Text``, whose width
-is its ``cell_len``, so ``_update_dimensions`` sizes the columns from that
-first and lets Textual's own do the rest with no rows left to measure.
-Plain strings are turned into ``Text`` on the way in, which also stops
-Textual from reading ``[brackets]`` in a camera's location as markup.
+Scale (issue 6: 5,000 cameras in under 200 ms): this is a Line API widget
+(``ScrollView`` + ``render_line``), not a ``DataTable``. Adding a row is
+storing its cells and their widths (``keyed_rows``); a line is rendered
+only when it comes into view, and kept until its row, a width, the cursor
+or the theme changes.
+
+The cursor row is drawn with the cursor colours *and* a ``▸`` in its left
+margin, so that it does not rest on colour alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
-from rich.console import RenderableType
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.render import measure
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size, Spacing
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets.data_table import ColumnKey, RowKey
 
-REBUILD_OVER = 32
-"""Removing a row is linear in the table's size (Textual renumbers every
-row), so ``sync`` lays out again rather than remove more than this many."""
+from tui.widgets.keyed_rows import Cell, KeyedRows, Row
 
-Row = tuple[str, Sequence[RenderableType]]
-"""A row key and one cell per column, in column order."""
+__all__ = ["Cell", "KeyedTable", "Row"]
+
+CURSOR_MARK = "▸"
+CACHE_LINES = 1024
+"""Rendered lines kept; a screenful is about 40."""
 
 
-class KeyedTable(DataTable[RenderableType]):
+class KeyedTable(ScrollView, can_focus=True):
+    """Rows by key under a header; one row has the cursor.
+
+    The messages keep the ``data_table`` namespace of the ``DataTable``
+    this replaced, so that handlers such as ``on_data_table_row_selected``
+    keep receiving them; they carry the same attributes (``data_table``,
+    ``cursor_row``, ``row_key``; ``column_key``/``column_index``/``label``).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "cursor_home", "First row", show=False),
+        Binding("end", "cursor_end", "Last row", show=False),
+        Binding("enter", "select_cursor", "Select", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "keyed-table--header", "keyed-table--cursor", "keyed-table--even-row",
+    }
+
+    DEFAULT_CSS = """
+    KeyedTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .keyed-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .keyed-table--header { background-tint: $foreground 5%; }
+        }
+        &:dark > .keyed-table--even-row { background: $surface-darken-1 40%; }
+        & > .keyed-table--header { text-style: bold; background: $panel; color: $foreground; }
+        &:ansi > .keyed-table--header { background: ansi_bright_blue; color: ansi_default; }
+        & > .keyed-table--even-row { background: $surface-lighten-1 50%; }
+        & > .keyed-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+
+    class _RowMessage(Message):
+        def __init__(self, table: KeyedTable, cursor_row: int, row_key: str) -> None:
+            self.data_table = table
+            self.cursor_row = cursor_row
+            self.row_key = RowKey(row_key)
+            super().__init__()
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.data_table
+
+    class RowHighlighted(_RowMessage, namespace="data_table"):
+        """The cursor is on another row."""
+
+    class RowSelected(_RowMessage, namespace="data_table"):
+        """Enter or a click on a row."""
+
+    class HeaderSelected(Message, namespace="data_table"):
+        """A click on a column's header."""
+
+        def __init__(self, table: KeyedTable, column_key: str, column_index: int,
+                     label: Text) -> None:
+            self.data_table = table
+            self.column_key = ColumnKey(column_key)
+            self.column_index = column_index
+            self.label = label
+            super().__init__()
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.data_table
+
     def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
         """``columns``: ``(key, label)`` in display order."""
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self._column_keys = tuple(key for key, _ in columns)
-        for key, label in columns:
-            self.add_column(label, key=key)
+        self._column_index = {key: index for index, key in enumerate(self._column_keys)}
+        self._rows = KeyedRows([label for _, label in columns])
+        self._cursor = 0
+        self._highlighted: str | None = None
+        """The row the last RowHighlighted was about."""
+        self._lines: dict[tuple[object, ...], Strip] = {}
+        self._generation = 0
+        """Bumped when every rendered line is stale (widths, theme)."""
+
+    # --- reading ------------------------------------------------------------
 
     @property
     def keys(self) -> list[str]:
         """Row keys in display order."""
-        return [str(row.key.value) for row in self.ordered_rows]
+        return list(self._rows.order)
+
+    @property
+    def rows(self) -> dict[RowKey, tuple[Text, ...]]:
+        """Row key -> cells, in display order."""
+        return {RowKey(key): self._rows.cells[key] for key in self._rows.order}
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows.order)
+
+    @property
+    def cursor_row(self) -> int:
+        """Index of the row under the cursor (0 when the table is empty)."""
+        return self._cursor
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor, if any."""
+        order = self._rows.order
+        return order[self._cursor] if order else None
+
+    def get_cell(self, row_key: str | RowKey, column_key: str) -> Text:
+        """The cell as shown (plain strings come back as ``Text``); raises
+        KeyError for an unknown row or column."""
+        key = row_key.value if isinstance(row_key, RowKey) else row_key
+        if key is None:
+            raise KeyError(row_key)
+        return self._rows.cells[key][self._column_index[column_key]]
+
+    # --- changing -----------------------------------------------------------
 
     def sync(self, rows: Sequence[Row]) -> int:
         """Make the table show ``rows``; returns how many cells changed
@@ -54,100 +181,196 @@ class KeyedTable(DataTable[RenderableType]):
         wanted = {key for key, _ in rows}
         if len(wanted) != len(rows):
             raise ValueError("row keys must be unique")
-        cursor_key = self.cursor_key
-        changed = 0
-        going = [key for key in self.rows if key.value not in wanted]
-        if len(going) > REBUILD_OVER:
-            kept = [key for key in self.keys if key in wanted]
-            by_key = dict(rows)
-            known = set(kept)
-            self.rebuild([(key, by_key[key]) for key in kept] +
-                         [row for row in rows if row[0] not in known])
-            return len(going) * len(self._column_keys)
-        for row_key in going:
-            self.remove_row(row_key)
-            changed += len(self._column_keys)
+        order = self._rows.order
+        going = [key for key in order if key not in wanted]
+        changed = len(going) * len(self._column_keys)
+        kept = [key for key in order if key in wanted]
+        known = set(kept)
+        for key in going:
+            self._rows.forget(key)
         for row in rows:
-            changed += self.upsert(row, keep_cursor=False)
-        self._restore_cursor(cursor_key)
+            changed += self._rows.store(row)
+        self._lay_out(kept + [key for key, _ in rows if key not in known])
         return changed
 
-    def upsert(self, row: Row, *, keep_cursor: bool = True) -> int:
+    def upsert(self, row: Row) -> int:
         """Show one row: update its changed cells, or add it at the end.
         Returns how many cells changed."""
-        key, raw = row
-        cells = self._cells(key, raw)
-        if RowKey(key) not in self.rows:
-            cursor_key = self.cursor_key
-            self.add_row(*cells, key=key)
-            if keep_cursor:
-                self._restore_cursor(cursor_key)
-            return len(cells)
-        changed = 0
-        for column, cell in zip(self._column_keys, cells, strict=True):
-            if self.get_cell(key, column) != cell:
-                self.update_cell(key, column, cell, update_width=True)
-                changed += 1
+        key = row[0]
+        new = key not in self._rows.index
+        changed = self._rows.store(row)
+        if self._rows.grow(key):
+            self._stale()
+        if new:
+            self._lay_out([*self._rows.order, key], measure=False)
+        elif changed:
+            self._refresh_rows()
         return changed
 
     def drop(self, key: str) -> bool:
         """Remove one row if shown; True when it was."""
-        if RowKey(key) not in self.rows:
+        if key not in self._rows.index:
             return False
-        cursor_key = self.cursor_key
-        self.remove_row(key)
-        self._restore_cursor(cursor_key)
+        self._rows.forget(key)
+        self._lay_out([k for k in self._rows.order if k != key])
         return True
 
     def rebuild(self, rows: Sequence[Row]) -> None:
-        """Show exactly ``rows`` in this order (after a sort or a filter).
-        Textual keeps no order but insertion, so this lays the rows out
-        again; the cursor stays on its row when that row is still shown."""
-        if [key for key, _ in rows] == self.keys:
-            self.sync(rows)
-            return
-        cursor_key = self.cursor_key
-        self.clear()
-        for key, raw in rows:
-            self.add_row(*self._cells(key, raw), key=key)
-        self._restore_cursor(cursor_key)
+        """Show exactly ``rows`` in this order (after a sort or a filter);
+        the cursor stays on its row when that row is still shown."""
+        order = [key for key, _ in rows]
+        if len(set(order)) != len(order):
+            raise ValueError("row keys must be unique")
+        shown = set(order)
+        for key in self._rows.order:
+            if key not in shown:
+                self._rows.forget(key)
+        for row in rows:
+            self._rows.store(row)
+        self._lay_out(order)
 
-    @property
-    def cursor_key(self) -> str | None:
-        """The key of the row under the cursor, if any."""
-        if not self.row_count or not self.is_valid_row_index(self.cursor_row):
-            return None
-        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        return row_key.value
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on row ``row`` (clamped) and scroll it into view."""
+        self._set_cursor(row)
 
-    def _cells(self, key: str, cells: Sequence[RenderableType]) -> list[RenderableType]:
-        if len(cells) != len(self._column_keys):
-            raise ValueError(
-                f"row {key!r} has {len(cells)} cells for {len(self._column_keys)} columns"
-            )
-        return [Text(cell) if isinstance(cell, str) else cell for cell in cells]
+    # --- rendering ----------------------------------------------------------
 
-    def _restore_cursor(self, cursor_key: str | None) -> None:
-        if cursor_key is not None and RowKey(cursor_key) in self.rows:
-            self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header_strip()
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self._rows.order):
+                return Strip.blank(width, base)
+            strip = self._row_strip(index)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        """Size the columns for ``new_rows`` cheaply (see the module
-        docstring), then let Textual compute the rest with nothing to measure."""
-        columns = self.ordered_columns
-        widths = [column.content_width for column in columns]
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._stale()
+
+    def _header_strip(self) -> Strip:
+        cache_key = ("header", self._generation, self.has_focus, self.size.width)
+        strip = self._lines.get(cache_key)
+        if strip is None:
+            style = self.rich_style + self.get_component_rich_style("keyed-table--header")
+            strip = self._lines[cache_key] = self._strip(self._rows.labels, style, None, mark=" ")
+        return strip
+
+    def _row_strip(self, index: int) -> Strip:
+        key = self._rows.order[index]
+        cursor = index == self._cursor
+        cache_key = (key, self._generation, cursor, index % 2, self.has_focus, self.size.width)
+        strip = self._lines.get(cache_key)
+        if strip is None:
+            if len(self._lines) >= CACHE_LINES:
+                self._lines.clear()
+            style = self.rich_style
+            if index % 2 == 0:
+                style += self.get_component_rich_style("keyed-table--even-row")
+            over = self.get_component_rich_style("keyed-table--cursor") if cursor else None
+            strip = self._lines[cache_key] = self._strip(
+                self._rows.cells[key], style, over, mark=CURSOR_MARK if cursor else " ")
+        return strip
+
+    def _strip(self, cells: Sequence[Text], style: Style, over: Style | None,
+               *, mark: str) -> Strip:
+        """One line: each cell padded to its column's width, one space
+        either side (the first one is ``mark``)."""
         console = self.app.console
-        for row_key in new_rows:
-            if row_key not in self.rows:  # removed before the table was idle
-                continue
-            for index, column in enumerate(columns):
-                cell = self.get_cell(row_key, column.key)
-                width = (
-                    cell.cell_len if isinstance(cell, Text) and "\n" not in cell.plain
-                    else measure(console, cell, 1)
-                )
-                if width > widths[index]:
-                    widths[index] = width
-        for column, width in zip(columns, widths, strict=True):
-            column.content_width = width
-        super()._update_dimensions(())
+        segments = [Segment(mark)]
+        for cell, width in zip(cells, self._rows.widths, strict=True):
+            if cell.spans:
+                segments.extend(cell.render(console))
+            else:  # Text.render leaves out the text's own style when it has no spans
+                segments.append(Segment(cell.plain, console.get_style(cell.style)))
+            segments.append(Segment(" " * (width - cell.cell_len + 2)))
+        # No space after the last column; the row's colours run to the edge.
+        line_width = self._rows.line_width
+        width = max(line_width, self.scrollable_content_region.width)
+        segments[-1] = Segment(" " * (segments[-1].cell_length - 1 + width - line_width))
+        return Strip(Segment.apply_style(segments, style, over), width)
+
+    # --- input --------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self._cursor - self._page())
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self._cursor + self._page())
+
+    def action_cursor_home(self) -> None:
+        self._set_cursor(0)
+
+    def action_cursor_end(self) -> None:
+        self._set_cursor(len(self._rows.order) - 1)
+
+    def action_select_cursor(self) -> None:
+        key = self.cursor_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, self._cursor, key))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        scroll_x, scroll_y = self.scroll_offset
+        if offset.y == 0:
+            column = self._rows.column_at(offset.x + scroll_x)
+            if column is not None:
+                self.post_message(self.HeaderSelected(
+                    self, self._column_keys[column], column, self._rows.labels[column]))
+            return
+        index = scroll_y + offset.y - 1
+        if index < len(self._rows.order):
+            self._set_cursor(index)
+            self.action_select_cursor()
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 2)
+
+    # --- bookkeeping --------------------------------------------------------
+
+    def _lay_out(self, order: list[str], *, measure: bool = True) -> None:
+        """Show ``order``; the cursor follows its row, or keeps its index
+        when the row went."""
+        cursor_key = self.cursor_key
+        if self._rows.lay_out(order, measure=measure):
+            self._stale()
+        self.virtual_size = Size(self._rows.line_width, len(order) + 1)
+        self._refresh_rows()
+        self._set_cursor(self._rows.index.get(cursor_key, self._cursor) if cursor_key else 0)
+
+    def _stale(self) -> None:
+        self._generation += 1
+        self._lines.clear()
+        self.refresh()
+
+    def _refresh_rows(self) -> None:
+        """Cells or order changed: rendered lines are keyed by row, so only
+        a changed row needs dropping; simplest and cheap is all of them."""
+        self._lines.clear()
+        self.refresh()
+
+    def _set_cursor(self, index: int) -> None:
+        self._cursor = max(0, min(index, len(self._rows.order) - 1))
+        self.refresh()
+        key = self.cursor_key
+        if key is not None and self.is_mounted and self.size.height:
+            self.scroll_to_region(Region(0, self._cursor + 1, 1, 1),
+                                  spacing=Spacing(1, 0, 0, 0), animate=False,
+                                  x_axis=False, immediate=True)
+        if key != self._highlighted:
+            self._highlighted = key
+            if key is not None:
+                self.post_message(self.RowHighlighted(self, self._cursor, key))
+

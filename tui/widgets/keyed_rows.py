@@ -1,0 +1,108 @@
+"""What ``KeyedTable`` shows, without the drawing: rows by key in display
+order, their one-line cells and the columns' widths.
+
+Pure bookkeeping, so that 5,000 rows cost dict and int work only: a cell's
+width is its ``cell_len`` (one-line ``Text``: no Rich measuring), kept per
+row; a row given again as the very same cells object (the screens keep
+their rows) is neither converted nor measured again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+
+Cell = Text | str
+"""One line of text; a plain string is shown as it is (never read as markup)."""
+
+Row = tuple[str, Sequence[Cell]]
+"""A row key and one cell per column, in column order."""
+
+
+class KeyedRows:
+    def __init__(self, labels: Sequence[str]) -> None:
+        self.labels = tuple(Text(label) for label in labels)
+        self.order: list[str] = []
+        self.index: dict[str, int] = {}
+        """Row key -> its place in ``order``."""
+        self.cells: dict[str, tuple[Text, ...]] = {}
+        self.widths = [label.cell_len for label in self.labels]
+        """Each column's width: its widest cell or its label."""
+        self._raw: dict[str, Sequence[Cell]] = {}
+        """What the caller gave, to know a row it gives again unchanged."""
+        self._cell_widths: dict[str, tuple[int, ...]] = {}
+
+    @property
+    def line_width(self) -> int:
+        """A whole line: the columns with a space either side, less the last."""
+        return sum(self.widths) + 2 * len(self.widths) - 1
+
+    def store(self, row: Row) -> int:
+        """Keep one row's cells (not yet shown: see ``lay_out``); returns
+        how many cells changed. Raises ValueError for a row of the wrong
+        length."""
+        key, raw = row
+        if len(raw) != len(self.labels):
+            raise ValueError(f"row {key!r} has {len(raw)} cells for {len(self.labels)} columns")
+        before = self.cells.get(key)
+        if self._raw.get(key) is raw and before is not None:
+            return 0
+        cells = tuple(one_line(cell) for cell in raw)
+        self._raw[key] = raw
+        if before == cells:
+            return 0
+        self.cells[key] = cells
+        self._cell_widths[key] = tuple(cell.cell_len for cell in cells)
+        if before is None:
+            return len(cells)
+        return sum(old != new for old, new in zip(before, cells, strict=True))
+
+    def forget(self, key: str) -> None:
+        """Drop what is kept of a row (a row shown again is measured again)."""
+        self._raw.pop(key, None)
+        self.cells.pop(key, None)
+        self._cell_widths.pop(key, None)
+
+    def lay_out(self, order: list[str], *, measure: bool = True) -> bool:
+        """Show the stored rows ``order``; True when a column's width changed.
+        ``measure=False``: the widths are known to be right (``grow`` did it)."""
+        self.order = order
+        self.index = {key: index for index, key in enumerate(order)}
+        return self.measure() if measure else False
+
+    def measure(self) -> bool:
+        """Size every column for the rows shown; True when a width changed."""
+        columns = list(zip(*(self._cell_widths[key] for key in self.order), strict=True))
+        if not columns:
+            columns = [() for _ in self.labels]
+        return self._set_widths([max((label.cell_len, *column))
+                                 for label, column in zip(self.labels, columns, strict=True)])
+
+    def grow(self, key: str) -> bool:
+        """Widen the columns for one stored row; True when a width changed."""
+        return self._set_widths([max(old, new) for old, new in
+                                 zip(self.widths, self._cell_widths[key], strict=True)])
+
+    def column_at(self, x: int) -> int | None:
+        """The column under cell ``x`` of a line, if any."""
+        right = 0
+        for index, width in enumerate(self.widths):
+            right += width + 2
+            if x < right:
+                return index
+        return None
+
+    def _set_widths(self, widths: list[int]) -> bool:
+        if widths == self.widths:
+            return False
+        self.widths = widths
+        return True
+
+
+def one_line(cell: Cell) -> Text:
+    """A cell as one line of ``Text`` (a string is never read as markup)."""
+    text = Text(cell) if isinstance(cell, str) else cell
+    if "\n" in text.plain:
+        text = text.split("\n")[0]
+    return text

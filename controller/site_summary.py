@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from agent.checks import SiteIndex
-from controller.reconcile import Judged, camera_state, is_stale
+from controller.reconcile import Judged, camera_state, is_stale, match_observation
 from controller.store.sites import SiteRecord
-from controller.views import match_observation, severity_counts
+from controller.views import observations_by_camera, severity_counts
 from schemas.api import CameraState, SiteView
 from schemas.findings import Finding
 from schemas.messages import CameraObservation
@@ -42,24 +42,16 @@ def site_summary(
     live: dict[str, list[Finding]] = {}
     for finding in verdict:
         live.setdefault(finding.key[1], []).append(finding)
-    declared_obs: dict[str, CameraObservation] = {}
-    undeclared: dict[str, CameraObservation] = {}
-    cycle_at = record.last_full_cycle_at
-    for address, observation in record.cameras.items():
-        entry = judged.get(address)
-        match = entry.match if entry is not None else match_observation(index, address, observation)
-        if match.kind == "declared" and match.camera is not None:
-            held = declared_obs.get(match.camera.id)
-            if held is None or observation.observed_at > held.observed_at:
-                declared_obs[match.camera.id] = observation
-        elif match.kind == "unknown":
-            gone = (
-                cycle_at is not None
-                and address not in record.full_cycle_addresses
-                and observation.observed_at <= cycle_at
-            )
-            if not gone or address in live:
-                undeclared[address] = observation
+    declared_obs, undeclared = observations_by_camera(
+        index,
+        record,
+        live,
+        lambda address, observation: (
+            entry.match
+            if (entry := judged.get(address)) is not None
+            else match_observation(index, address, observation)
+        ),
+    )
     seen = compliant = 0
     last_report: datetime | None = None
 

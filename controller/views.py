@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from agent.checks import Match, SiteIndex
-from controller.reconcile import camera_state, is_stale
+from controller.reconcile import camera_state, is_stale, match_observation
 from controller.store.sites import FindingRow, SiteRecord
 from schemas.api import CameraView, FindingView, SeverityCounts, SiteView
 from schemas.messages import CameraObservation
@@ -55,18 +55,39 @@ class SiteCameras:
     """By camera key."""
 
 
-def match_observation(index: SiteIndex, address: str, observation: CameraObservation) -> Match:
-    """What device an observation is of, under the current policy (the same
-    rule reconcile applies: identity when known, else address, else the
-    camera id the agent remembered if still declared)."""
-    if observation.facts is not None:
-        return index.match(observation.facts.identity)
-    match = index.match_address(address)
-    if match.kind == "unknown" and observation.camera_id is not None:
-        camera = index.declared(observation.camera_id)
-        if camera is not None:
-            return Match("declared", camera=camera)
-    return match
+def observations_by_camera(
+    index: SiteIndex,
+    record: SiteRecord,
+    live: Container[str],
+    match_of: Callable[[str, CameraObservation], Match] | None = None,
+) -> tuple[dict[str, CameraObservation], dict[str, CameraObservation]]:
+    """The site's observations as its views show them: the newest one of
+    each declared camera (by camera id), and the undeclared devices (by
+    address) except those the last full cycle no longer saw, unless a
+    finding on one is still open (``live``: subjects with open findings).
+    ``match_of`` says what an observation is of (default: matched afresh
+    under the site's policy)."""
+    declared_obs: dict[str, CameraObservation] = {}
+    undeclared: dict[str, CameraObservation] = {}
+    cycle_at = record.last_full_cycle_at
+    for address, observation in record.cameras.items():
+        if match_of is None:
+            match = match_observation(index, address, observation)
+        else:
+            match = match_of(address, observation)
+        if match.kind == "declared" and match.camera is not None:
+            held = declared_obs.get(match.camera.id)
+            if held is None or observation.observed_at > held.observed_at:
+                declared_obs[match.camera.id] = observation
+        elif match.kind == "unknown":
+            gone = (
+                cycle_at is not None
+                and address not in record.full_cycle_addresses
+                and observation.observed_at <= cycle_at
+            )
+            if not gone or address in live:
+                undeclared[address] = observation
+    return declared_obs, undeclared
 
 
 def severity_counts(rows: Iterable[LiveFinding]) -> SeverityCounts:
@@ -85,23 +106,7 @@ def site_cameras(
     stale_after_s: float,
 ) -> SiteCameras:
     """``live``: the open findings of the site by subject (camera key)."""
-    declared_obs: dict[str, CameraObservation] = {}
-    undeclared: dict[str, CameraObservation] = {}
-    cycle_at = record.last_full_cycle_at
-    for address, observation in record.cameras.items():
-        match = match_observation(index, address, observation)
-        if match.kind == "declared" and match.camera is not None:
-            held = declared_obs.get(match.camera.id)
-            if held is None or observation.observed_at > held.observed_at:
-                declared_obs[match.camera.id] = observation
-        elif match.kind == "unknown":
-            gone = (
-                cycle_at is not None
-                and address not in record.full_cycle_addresses
-                and observation.observed_at <= cycle_at
-            )
-            if not gone or address in live:
-                undeclared[address] = observation
+    declared_obs, undeclared = observations_by_camera(index, record, live)
     views: list[CameraView] = []
     for camera in site.cameras:
         views.append(

@@ -44,7 +44,7 @@ from onvif_audit_profile import report
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ZEEP_VENV = HERE / ".venv-onvif-zeep"
-CLIENTS = ("camwarden", "onvif-zeep-async", "onvif-zeep")
+CLIENTS = ("camwarden", "camwarden-zeep", "onvif-zeep-async", "onvif-zeep")
 CONCURRENCY = 64
 """Calls in flight (camwarden) or cameras at once (onvif-zeep-async)."""
 ZEEP_THREADS = 4

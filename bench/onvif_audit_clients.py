@@ -2,7 +2,8 @@
 
     python bench/onvif_audit_clients.py CLIENT TARGETS.json CONCURRENCY
 
-CLIENT is camwarden, onvif-zeep-async or onvif-zeep. Each audits every
+CLIENT is camwarden, camwarden-zeep (zeep path only), onvif-zeep-async or
+onvif-zeep. Each audits every
 target once and prints one JSON line: CPU seconds of this process over the
 audit (``getrusage`` user+system, taken before the ONVIF library is first
 imported, so one-time WSDL parsing counts), wall seconds, peak RSS (MB) and
@@ -64,12 +65,14 @@ def _ptz_profile(profiles: Any) -> str | None:
 # --- camwarden ---------------------------------------------------------------
 
 
-async def camwarden(targets: list[Target], concurrency: int) -> int:
+async def camwarden(targets: list[Target], concurrency: int, lean: bool = True) -> int:
+    """camwarden's client; ``lean=False`` sends every call through zeep
+    (the "camwarden-zeep" row: the same client before the lean path)."""
     import asyncio
 
     from agent.onvif import Credentials, OnvifClient
 
-    async with OnvifClient(timeout=30.0, max_concurrency=concurrency) as client:
+    async with OnvifClient(timeout=30.0, max_concurrency=concurrency, lean=lean) as client:
         results = await asyncio.gather(
             *(
                 client.collect(t["address"], Credentials(t["username"], t["password"]))
@@ -231,6 +234,8 @@ def main() -> None:
     wall0 = time.perf_counter()
     if name == "camwarden":
         failed = asyncio.run(camwarden(targets, concurrency))
+    elif name == "camwarden-zeep":
+        failed = asyncio.run(camwarden(targets, concurrency, lean=False))
     elif name == "onvif-zeep-async":
         failed = asyncio.run(onvif_zeep_async(targets, concurrency))
     elif name == "onvif-zeep":

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from lxml import etree
 from zeep.proxy import AsyncServiceProxy
 
+from agent.onvif import lean
 from agent.onvif.boundary import ConnectionLost, error_info, soap_boundary
 from agent.onvif.digest import DigestAuth
 from agent.onvif.transport import HTTP_AUTH
@@ -65,7 +67,8 @@ class CameraSession:
 
     def __init__(self, address: str, username: str | None, password: str | None, *,
                  clients: dict[str, Any], shared: asyncio.Semaphore, limits: Limits,
-                 clock: Callable[[], datetime], digest: DigestAuth | None = None) -> None:
+                 clock: Callable[[], datetime], digest: DigestAuth | None = None,
+                 templates: dict[tuple[Any, ...], lean.Template | None] | None = None) -> None:
         self.address = address
         self.base_url = f"http://{address}"
         self.device_url = f"{self.base_url}/onvif/device_service"
@@ -77,6 +80,8 @@ class CameraSession:
         self._limits = limits
         self._clock = clock
         self.digest = digest
+        self._templates = templates
+        """Lean request templates shared by the client's cameras; None: zeep only."""
         self._proxies: dict[tuple[str, str], Any] = {}
         self.clock_offset = timedelta(0)
         """Camera clock minus ours, learnt from GetSystemDateAndTime."""
@@ -118,7 +123,9 @@ class CameraSession:
 
         With ``auth``, the call is signed (WS-Security) and may answer an HTTP
         Digest challenge; without, it goes out bare (the anonymous probe)."""
-        method = getattr(self._proxy(service, xaddr), operation)
+        template = self._template(service, operation, params)
+        method = (getattr(self._proxy(service, xaddr), operation) if template is None
+                  else None)
         attempt = 0
         while True:
             http_auth = HTTP_AUTH.set(self.digest if auth else None)
@@ -126,7 +133,11 @@ class CameraSession:
                 async with self._own, self._shared:
                     with soap_boundary(self.address, operation):
                         async with asyncio.timeout(self._limits.timeout):
-                            return await method(_soapheaders=self._headers(auth), **params)
+                            if method is not None:
+                                return await method(_soapheaders=self._headers(auth), **params)
+                            assert template is not None
+                            return await self._lean_call(service, xaddr, operation, template,
+                                                         auth, params)
             except ConnectionLost:
                 if attempt >= self._limits.retries:
                     raise
@@ -135,6 +146,42 @@ class CameraSession:
             delay = self._limits.backoff * (2**attempt)
             attempt += 1
             await asyncio.sleep(delay + random.uniform(0, delay))
+
+    def _template(self, service: ServiceDef, operation: str,
+                  params: dict[str, Any]) -> lean.Template | None:
+        """The lean request template for this call, built on first use; None
+        when the lean path is off, does not read this operation, or zeep's
+        request could not be cut into a template (then zeep makes the call)."""
+        if self._templates is None or not lean.covers(operation):
+            return None
+        key = (service.key, operation,
+               tuple((name, None if isinstance(value, str) else repr(value))
+                     for name, value in params.items()))
+        if key not in self._templates:
+            client = self._clients[service.key]
+            binding = client.wsdl.bindings[service.binding_qname]
+            try:
+                self._templates[key] = lean.build_template(client, binding, operation, params)
+            except ValueError:
+                self._templates[key] = None
+        return self._templates[key]
+
+    async def _lean_call(self, service: ServiceDef, xaddr: str, operation: str,
+                         template: lean.Template, auth: bool, params: dict[str, Any]) -> Any:
+        """Post the templated request on zeep's transport; read a recognised
+        answer ourselves, hand any other (faults, other statuses, shapes we do
+        not know) to zeep's own reply processing, so it is judged as before."""
+        client = self._clients[service.key]
+        headers = self._headers(auth)
+        header = (None if headers is None
+                  else etree.tostring(headers[0], encoding="unicode"))
+        message = template.render(header, params)
+        reply = await client.transport.post(xaddr, message, template.headers)
+        try:
+            return lean.read_reply(reply, operation)
+        except lean.Unrecognised:
+            binding = client.wsdl.bindings[service.binding_qname]
+            return binding.process_reply(client, binding.get(operation), reply)
 
     async def attempt(self, service: ServiceDef, xaddr: str, operation: str, *,
                       auth: bool = True, note: bool = True, **params: Any) -> Outcome:

@@ -22,6 +22,7 @@ from agent.onvif import wsdl_cache
 from agent.onvif.camera import CameraSession, Limits
 from agent.onvif.collect import gather
 from agent.onvif.digest import DigestAuth
+from agent.onvif.lean import Template
 from agent.onvif.transport import AiohttpTransport
 from schemas.facts import CameraFacts
 from schemas.messages import CameraErrorInfo
@@ -69,13 +70,15 @@ class OnvifClient:
     ``max_cameras`` bounds cameras being audited at once (default: twice
     ``max_concurrency``), so that gathering a whole site's ``collect`` calls
     keeps only that many cameras' half-read answers in memory rather than
-    every camera's; ``clock`` is "now" in aware UTC (tests inject one).
+    every camera's; ``clock`` is "now" in aware UTC (tests inject one);
+    ``lean`` (default) makes the audit's hot calls without zeep's serialiser
+    (``agent.onvif.lean``), False sends every call through zeep.
     """
 
     def __init__(self, *, timeout: float = 10.0, max_concurrency: int = 64,
                  clock: Callable[[], datetime] = utc_now, per_camera: int = 2,
                  retries: int = 2, backoff: float = 0.1,
-                 max_cameras: int | None = None) -> None:
+                 max_cameras: int | None = None, lean: bool = True) -> None:
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         if max_concurrency < 1:
@@ -95,6 +98,8 @@ class OnvifClient:
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str, Any] = {}
         self._shared: asyncio.Semaphore | None = None
+        self._templates: dict[tuple[Any, ...], Template | None] | None = {} if lean else None
+        """Lean request templates (``agent.onvif.lean``); None: every call via zeep."""
         self._digests: dict[tuple[str, str], DigestAuth] = {}
         """HTTP Digest state per (address, username): a camera that wanted
         Digest once is sent it up front next time."""
@@ -138,6 +143,7 @@ class OnvifClient:
                 credentials.password if credentials else None,
                 clients=self._clients, shared=self._shared, limits=self._limits,
                 clock=self._clock, digest=self._digest(address, credentials),
+                templates=self._templates,
             )
             gathered = await gather(cam)
         return Collected(address=address, reachable=gathered.reachable, facts=gathered.facts,

@@ -54,6 +54,8 @@ class HttpReply:
     content: bytes
     headers: CIMultiDict[str]
     encoding: str | None
+    document: etree._Element | None = None
+    """The body, parsed strictly (None when empty): the lean path reads it."""
 
 
 class AiohttpTransport(Transport):
@@ -86,13 +88,14 @@ class AiohttpTransport(Transport):
             )
         if content:
             try:
-                etree.fromstring(content, _STRICT_PARSER)
+                document = etree.fromstring(content, _STRICT_PARSER)
             except etree.XMLSyntaxError as exc:
                 raise TransportError(  # type: ignore[no-untyped-call]
                     f"HTTP {reply.status_code} from {address}: not well-formed XML: {exc}",
                     status_code=reply.status_code,
                     content=content[:200],
                 ) from exc
+            return HttpReply(reply.status_code, content, reply.headers, reply.encoding, document)
         return reply
 
     async def _exchange(self, address: str, data: bytes, headers: dict[str, str],

@@ -42,6 +42,9 @@ __all__ = ["Cell", "KeyedTable", "Row"]
 CURSOR_MARK = "▸"
 CACHE_LINES = 1024
 """Rendered lines kept; a screenful is about 40."""
+CACHE_CELLS = 4096
+"""Styled cells' segments kept, by cell object: the screens share one cell
+between every row that shows the same state or counts."""
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -136,6 +139,10 @@ class KeyedTable(ScrollView, can_focus=True):
         self._highlighted: str | None = None
         """The row the last RowHighlighted was about."""
         self._lines: dict[tuple[object, ...], Strip] = {}
+        self._segments: dict[int, tuple[Text, list[Segment]]] = {}
+        """id of a cell with spans -> (the cell, kept alive; its segments):
+        a column's width changing redraws every line in view, not every
+        cell's styles."""
         self._generation = 0
         """Bumped when every rendered line is stale (widths, theme)."""
 
@@ -276,6 +283,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._segments.clear()
         self._stale()
 
     def _header_strip(self) -> Strip:
@@ -314,7 +322,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 segments.append(Segment(" " * (width - cell_len(cell) + 2)))
                 continue
             if cell.spans:
-                segments.extend(cell.render(console))
+                segments.extend(self._styled(cell))
             else:  # Text.render leaves out the text's own style when it has no spans
                 segments.append(Segment(cell.plain, console.get_style(cell.style)))
             segments.append(Segment(" " * (width - cell.cell_len + 2)))
@@ -323,6 +331,16 @@ class KeyedTable(ScrollView, can_focus=True):
         width = max(line_width, self.scrollable_content_region.width)
         segments[-1] = Segment(" " * (segments[-1].cell_length - 1 + width - line_width))
         return Strip(Segment.apply_style(segments, style, over), width)
+
+    def _styled(self, cell: Text) -> list[Segment]:
+        known = self._segments.get(id(cell))
+        if known is not None and known[0] is cell:
+            return known[1]
+        if len(self._segments) >= CACHE_CELLS:
+            self._segments.clear()
+        segments = list(cell.render(self.app.console))
+        self._segments[id(cell)] = (cell, segments)
+        return segments
 
     # --- input --------------------------------------------------------------
 

@@ -10,8 +10,9 @@ retry).
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
@@ -42,6 +43,11 @@ DEFAULT_PAGE = 200
 
 MAX_ROWS = 10_000
 """The most rows one list screen loads: beyond it a table stops being readable."""
+
+PAGES_IN_FLIGHT = 4
+"""Pages of one list asked for at once after the first: enough to keep the
+controller busy while the console decodes, few enough to reuse a handful
+of kept-alive connections instead of opening one per page."""
 
 REGISTER_PAGE = 1000
 """Register entries asked for per page (the controller's largest page)."""
@@ -356,15 +362,48 @@ def _bad_answer(exc: ValidationError, base_url: str, path: str) -> ControllerErr
 
 
 async def _walk(fetch: Callable[[int], Awaitable[Page[T]]]) -> tuple[T, ...]:
-    items: list[T] = []
-    offset = 0
-    while len(items) < MAX_ROWS:
-        page = await fetch(offset)
+    first = await fetch(0)
+    items = list(first.items)
+    async for page in pages_after(first, fetch):
         items.extend(page.items)
-        offset += len(page.items)
-        if not page.items or offset >= page.total:
-            break
     return tuple(items[:MAX_ROWS])
+
+
+async def pages_after(
+    first: Page[T], fetch: Callable[[int], Awaitable[Page[T]]], in_flight: int = PAGES_IN_FLIGHT
+) -> AsyncIterator[Page[T]]:
+    """The pages of a list after ``first`` (the one at offset 0), in order,
+    up to ``MAX_ROWS`` rows: ``in_flight`` asked for at once, each yielded
+    as soon as it and those before it have arrived. Pages are ``first.limit``
+    rows apart (the size the controller applied). Stops at a short page (the
+    list shrank meanwhile); a failed page raises its ControllerError, and
+    the pages still in flight are cancelled."""
+    step = first.limit
+    end = min(first.total, MAX_ROWS)
+    if len(first.items) < step or end <= step:
+        return
+    offsets = iter(range(step, end, step))
+    pending: list[asyncio.Task[Page[T]]] = []
+
+    def ask() -> None:
+        offset = next(offsets, None)
+        if offset is not None:
+            pending.append(asyncio.ensure_future(fetch(offset)))
+
+    try:
+        for _ in range(in_flight):
+            ask()
+        while pending:
+            page = await pending.pop(0)
+            ask()
+            yield page
+            if len(page.items) < step:
+                return
+    finally:
+        for task in pending:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the error that matters is already raised
+            task.cancel()
 
 
 def _paging(offset: int, limit: int) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
+from functools import cache, lru_cache
 
 from rich.text import Text
 
@@ -73,6 +74,28 @@ def counts_text(counts: SeverityCounts) -> Text:
             text.append(" ")
         text.append(f"{mark}{value}", style=style if value else "dim")
     return text
+
+
+def state_cell(state: CameraState) -> Text:
+    """``state_text`` for a table cell: one object per state, shared by
+    every row that shows it. A table only reads its cells; never change it."""
+    return _state_cell(state)
+
+
+def counts_cell(counts: SeverityCounts) -> Text:
+    """``counts_text`` for a table cell, shared by every row with the same
+    counts (5,000 rows, a handful of distinct counts). Never change it."""
+    return _counts_cell(counts.critical, counts.warning, counts.info)
+
+
+@cache
+def _state_cell(state: CameraState) -> Text:
+    return state_text(state)
+
+
+@lru_cache(maxsize=1024)
+def _counts_cell(critical: int, warning: int, info: int) -> Text:
+    return counts_text(SeverityCounts(critical=critical, warning=warning, info=info))
 
 
 def counts_words(counts: SeverityCounts) -> Text:

@@ -67,6 +67,7 @@ class FakeController:
         self.streams = 0
         """Event streams open right now."""
         self._subscribers: set[asyncio.Queue[ChangeEvent | None]] = set()
+        self._pages_gate: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -124,6 +125,24 @@ class FakeController:
                             severity=finding.severity)
         self._store_finding(finding, step)
         return self.publish("finding", site_id=finding.site_id, finding=finding, event=step)
+
+    def hold_pages(self) -> None:
+        """Answer the first page of a site's cameras at once and hold every
+        later page until ``release_pages()``: a slow controller, to look at
+        the console while a big site's pages are still arriving."""
+        self._call(self._hold_pages())
+
+    def release_pages(self) -> None:
+        """Let the held pages go (and no longer hold any)."""
+        self._call(self._release_pages())
+
+    async def _hold_pages(self) -> None:
+        self._pages_gate = asyncio.Event()
+
+    async def _release_pages(self) -> None:
+        if self._pages_gate is not None:
+            self._pages_gate.set()
+        self._pages_gate = None
 
     def drop_streams(self) -> None:
         """End every open event stream (the server stays up)."""
@@ -219,6 +238,9 @@ class FakeController:
         if site_id not in self.data.cameras:
             raise _not_found(f"no site {site_id!r}")
         cameras = self.data.cameras[site_id]
+        gate = self._pages_gate
+        if gate is not None and _int_arg(request, "offset", 0, minimum=0) > 0:
+            await gate.wait()
         state = request.query.get("state")
         if state is not None:
             cameras = tuple(c for c in cameras if c.state == state)

@@ -4,6 +4,7 @@ every way the controller can fail."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 
@@ -11,9 +12,9 @@ import pytest
 from console_fleet import ANNEX, MAIN, FleetData
 from fake_api import FakeController
 
-from schemas.api import CameraDetail, FleetView
+from schemas.api import CameraDetail, FleetView, Page
 from schemas.errors import CamwardenError, ConfigError
-from tui.client import ApiClient, ControllerError
+from tui.client import ApiClient, ControllerError, pages_after
 
 
 async def test_fleet_and_site_are_the_models_served(
@@ -131,3 +132,61 @@ async def test_bad_paging_is_refused_before_asking(
         with pytest.raises(ValueError, match=message):
             await api.sites(offset=offset, limit=limit)
     assert controller.requests == []
+
+
+async def test_pages_after_the_first_come_in_order_a_few_at_a_time() -> None:
+    """Later pages answered first still come out in order; at most
+    ``in_flight`` are asked for at once; they are ``first.limit`` apart."""
+    answered = {offset: asyncio.Event() for offset in range(2, 12, 2)}
+    asked: list[int] = []
+    in_flight = 0
+    most = 0
+
+    async def fetch(offset: int) -> Page[int]:
+        nonlocal in_flight, most
+        asked.append(offset)
+        in_flight += 1
+        most = max(most, in_flight)
+        await answered[offset].wait()
+        in_flight -= 1
+        return Page(items=tuple(range(offset, min(offset + 2, 11))), total=11, offset=offset,
+                    limit=2)
+
+    first: Page[int] = Page(items=(0, 1), total=11, offset=0, limit=2)
+    got: list[int] = []
+
+    async def consume() -> None:
+        async for page in pages_after(first, fetch, in_flight=2):
+            got.extend(page.items)
+
+    consumer = asyncio.create_task(consume())
+    for offset in (4, 2, 8, 6, 10):  # the second page answers before the first
+        await asyncio.sleep(0)
+        answered[offset].set()
+    async with asyncio.timeout(5):
+        await consumer
+    assert got == list(range(2, 11))
+    assert asked == [2, 4, 6, 8, 10]
+    assert most == 2
+
+
+async def test_a_failed_page_raises_and_cancels_those_in_flight() -> None:
+    cancelled: list[int] = []
+
+    async def fetch(offset: int) -> Page[int]:
+        if offset == 2:
+            raise ControllerError("boom", url="http://x", path="/p")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(offset)
+            raise
+        raise AssertionError("never answered")
+
+    first: Page[int] = Page(items=(0, 1), total=20, offset=0, limit=2)
+    with pytest.raises(ControllerError, match="boom"):
+        async with asyncio.timeout(5):
+            async for _ in pages_after(first, fetch, in_flight=3):
+                pass
+    await asyncio.sleep(0)
+    assert sorted(cancelled) == [4, 6]

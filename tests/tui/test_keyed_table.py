@@ -203,3 +203,52 @@ def test_widths_follow_the_rows_shown_and_a_click_finds_its_column() -> None:
     assert kept.lay_out(["a", "bbbbbbbbbb"]) and kept.widths == [14, 5]
     assert kept.lay_out(["a"]) and kept.widths == [5, 5]
     assert [kept.column_at(x) for x in (0, 6, 7, 13, 14)] == [0, 0, 1, 1, None]
+
+
+async def test_extend_adds_after_the_last_and_leaves_cursor_and_scroll() -> None:
+    async with shown(*(f"{i:03d}" for i in range(100))) as (table, pilot):
+        await pilot.press("pagedown")
+        await pilot.pause()
+        cursor, scrolled = table.cursor_key, table.scroll_offset.y
+        table.extend(rows(*(f"{i:03d}" for i in range(100, 300))))
+        await pilot.pause()
+        assert (table.row_count, table.keys[-1]) == (300, "299")
+        assert (table.cursor_key, table.scroll_offset.y) == (cursor, scrolled)
+        with pytest.raises(ValueError, match="unique"):
+            table.extend(rows("150"))
+
+
+async def test_extend_of_an_empty_table_puts_the_cursor_on_the_first_row() -> None:
+    async with shown() as (table, pilot):
+        table.extend(rows("a", "b"))
+        await pilot.pause()
+        assert table.cursor_key == "a"
+        assert the_app(table).highlighted == ["a"]
+
+
+async def test_extend_widens_a_column_for_a_wider_row_only() -> None:
+    async with shown("a") as (table, pilot):
+        table.extend([("b", ("b", "a much wider state"))])
+        await pilot.pause()
+        assert table.render_line(0).text.rstrip() == " Name   State"
+        assert table.render_line(2).text.rstrip() == " b      a much wider state"
+
+
+def test_append_measures_only_the_rows_added() -> None:
+    kept = KeyedRows(["Name", "State"])
+    for row in rows("a", "bbbbbbbbbb"):
+        kept.store(row)
+    kept.lay_out(["a"])
+    assert kept.widths == [5, 5]
+    assert kept.append(["bbbbbbbbbb"]) and kept.widths == [14, 5]
+    assert kept.order == ["a", "bbbbbbbbbb"] and kept.index["bbbbbbbbbb"] == 1
+
+
+def test_a_row_hidden_by_a_filter_is_kept_and_plain_strings_stay_strings() -> None:
+    kept = KeyedRows(["Name", "State"])
+    row: Row = ("a", ("cam a", "✔ ok\nsecond line"))
+    kept.store(row)
+    cells = kept.cells["a"]
+    assert cells == ("cam a", "✔ ok")
+    kept.lay_out([])  # a filter hides it
+    assert kept.store(row) == 0 and kept.cells["a"] is cells

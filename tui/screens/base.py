@@ -34,6 +34,9 @@ class DataScreen(Screen[None]):
         """Finished load attempts, successful or not."""
         self.changes = 0
         """Live changes applied (see ``apply_change``)."""
+        self.progress = ""
+        """How far a load is, for the status line (e.g. ``loading 200 /
+        5,000 cameras…``); empty when there is nothing to say."""
         self._loading = False
         self._finished = asyncio.Condition()
 
@@ -98,6 +101,8 @@ class DataScreen(Screen[None]):
 
     def show_status(self) -> None:
         text, bad = self.ctx.link.status(self.ctx.now())
+        if self.progress:
+            text = f"{text} · {self.progress}"
         for line in self.query(StatusLine):  # none while the screen is torn down
             line.show(text, bad)
 

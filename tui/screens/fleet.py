@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Input
 from schemas.api import ChangeEvent, SiteView
 from tui.client import ControllerError
 from tui.filtering import matches, query_words, terms
-from tui.format import agent_text, cameras_text, counts_text
+from tui.format import agent_text, cameras_text, counts_cell
 from tui.messages import SiteChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
@@ -205,7 +205,7 @@ def site_row(site: SiteView, now: datetime) -> Row:
         site.site_id,
         (
             Text(site.name, style="bold"),
-            counts_text(site.findings_open),
+            counts_cell(site.findings_open),
             cameras_text(site),
             agent_text(site, now),
             Text(site.site_id, style="dim"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,11 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, Input
 
-from schemas.api import CameraView, ChangeEvent
-from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError
+from schemas.api import CameraView, ChangeEvent, Page
+from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError, pages_after
 from tui.context import ConsoleContext
 from tui.filtering import matches, query_words, terms
-from tui.format import STATE_MARK, counts_text, state_text
+from tui.format import STATE_MARK, counts_cell, state_cell
 from tui.messages import CameraChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
@@ -59,7 +59,8 @@ class SiteScreen(DataScreen):
         """Camera key -> rules of its open findings (for ``rule:`` filters)."""
         self.filter_text = ""
         self.complete = False
-        """Every page of cameras has arrived (the first shows at once)."""
+        """Every page of cameras has arrived (until then the status line
+        says how many of how many are shown)."""
         self._rows: dict[str, Row] = {}
         self._terms: dict[str, str] = {}
 
@@ -76,27 +77,44 @@ class SiteScreen(DataScreen):
         self.query_one("#cameras", KeyedTable).focus()
 
     async def load(self) -> None:
-        """The summary and the first page show as soon as they arrive (a
-        5,000-camera site opens as fast as a small one); the other pages are
-        then asked for together and shown at once, then the open findings'
-        rules for the filter."""
+        """The summary and the first page are asked for together and shown
+        as they arrive (a 5,000-camera site opens as fast as a small one).
+        Until the list is complete once, each later page is added below
+        the rows shown as soon as it and those before it have arrived
+        (``pages_after``: a few in flight), under the filter typed, with
+        the cursor left where it is; the status line says ``loading n / N
+        cameras`` until the last. Once complete, a reload keeps the list on
+        screen and swaps in the new one only when all of it has arrived: a
+        partial list never replaces a complete one. Then the open
+        findings' rules for the filter."""
         api = self.ctx.api
-        site = await api.site(self.site_id)
+        site, first = await asyncio.gather(
+            api.site(self.site_id), api.cameras(self.site_id, offset=0, limit=DEFAULT_PAGE))
         self.query_one(SiteSummary).show(site, self.ctx.now())
-        first = await api.cameras(self.site_id, offset=0, limit=DEFAULT_PAGE)
-        cameras = list(first.items)
         total = min(first.total, MAX_ROWS)
-        if len(cameras) < total:
-            if not self.cameras:
-                self.show_cameras(cameras, final=False)
-                await self.progressed()
-            pages = await asyncio.gather(*(
-                api.cameras(self.site_id, offset=offset, limit=DEFAULT_PAGE)
-                for offset in range(len(cameras), total, DEFAULT_PAGE)
-            ))
-            for page in pages:
-                cameras.extend(page.items)
-        self.show_cameras(cameras[:MAX_ROWS], final=True)
+
+        def page(offset: int) -> Awaitable[Page[CameraView]]:
+            return api.cameras(self.site_id, offset=offset, limit=DEFAULT_PAGE)
+
+        if self.complete:
+            cameras = list(first.items)
+            async for more in pages_after(first, page):
+                cameras.extend(more.items)
+            self.show_cameras(cameras[:MAX_ROWS], final=True)
+        else:
+            self.show_cameras(list(first.items), final=False)
+            self._show_progress(total)
+            await self.progressed()
+            try:
+                async for more in pages_after(first, page):
+                    self.append_cameras(more.items[: MAX_ROWS - len(self.cameras)])
+                    self._show_progress(total)
+                    await self.progressed()
+            except ControllerError:
+                self._show_progress(total, failed=True)
+                raise
+            self.complete = True
+            self._show_progress(total)
         rules: dict[str, set[str]] = defaultdict(set)
         for finding in await api.all_findings(site=self.site_id, state="open"):
             rules[finding.camera_key].add(finding.rule)
@@ -120,6 +138,33 @@ class SiteScreen(DataScreen):
             self._terms.pop(key, None)
         self.complete = final
         self.lay_out()
+
+    def append_cameras(self, cameras: Iterable[CameraView]) -> None:
+        """A page that arrived: its cameras go below those shown, the ones
+        the filter keeps into the table (one batch, only they measured). A
+        camera a live change showed already keeps that newer version."""
+        words = query_words(self.filter_text)
+        rows: list[Row] = []
+        for camera in cameras:
+            if camera.key in self.cameras:
+                continue
+            self.cameras[camera.key] = camera
+            row = self._rows[camera.key] = camera_row(camera)
+            if not words or matches(words, self._terms_of(camera)):
+                rows.append(row)
+        self.query_one("#cameras", KeyedTable).extend(rows)
+
+    def _show_progress(self, total: int, *, failed: bool = False) -> None:
+        """``loading n / N cameras`` on the status line while pages arrive
+        (a partial list is never shown as the whole); nothing once complete."""
+        shown = len(self.cameras)
+        if failed:
+            self.progress = f"✖ only {shown:,} of {total:,} cameras arrived"
+        elif shown < total:
+            self.progress = f"loading {shown:,} / {total:,} cameras…"
+        else:
+            self.progress = ""
+        self.show_status()
 
     def lay_out(self) -> None:
         """Show the cameras that pass the filter, in the controller's order."""
@@ -205,7 +250,10 @@ def camera_terms(camera: CameraView, rules: Iterable[str]) -> str:
 
 def camera_row(camera: CameraView) -> Row:
     """One camera as table cells; the row key is the camera key. Undeclared
-    and missing cameras carry their state in capitals on the name too."""
+    and missing cameras carry their state in capitals on the name too. The
+    state and counts cells are shared by every row that shows the same
+    (the table only reads its cells): 5,000 rows make two ``Text`` each,
+    not seven."""
     label = camera.name or camera.key
     if camera.state == "undeclared":
         name = Text(f"✚ {label}", style="bold red")
@@ -220,8 +268,8 @@ def camera_row(camera: CameraView) -> Row:
         camera.key,
         (
             name,
-            state_text(camera.state),
-            counts_text(camera.findings_open),
+            state_cell(camera.state),
+            counts_cell(camera.findings_open),
             camera.location or "—",
             device,
             camera.firmware or "—",

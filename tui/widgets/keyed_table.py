@@ -5,7 +5,8 @@ flickers, loses the cursor and the scroll position. ``sync`` changes only
 the cells that changed, adds rows that appeared (at the end) and removes
 rows that went; ``upsert``/``drop`` touch one row (a live change);
 ``rebuild`` lays the rows out again in a new order (a sort or a filter the
-operator asked for). All keep the cursor on the row it was on.
+operator asked for); ``extend`` adds rows after the last (a page that
+arrived), measuring only them. All keep the cursor on the row it was on.
 
 Scale (issue 6: 5,000 cameras in under 200 ms): this is a Line API widget
 (``ScrollView`` + ``render_line``), not a ``DataTable``. Adding a row is
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -40,6 +42,9 @@ __all__ = ["Cell", "KeyedTable", "Row"]
 CURSOR_MARK = "▸"
 CACHE_LINES = 1024
 """Rendered lines kept; a screenful is about 40."""
+CACHE_CELLS = 4096
+"""Styled cells' segments kept, by cell object: the screens share one cell
+between every row that shows the same state or counts."""
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -134,6 +139,10 @@ class KeyedTable(ScrollView, can_focus=True):
         self._highlighted: str | None = None
         """The row the last RowHighlighted was about."""
         self._lines: dict[tuple[object, ...], Strip] = {}
+        self._segments: dict[int, tuple[Text, list[Segment]]] = {}
+        """id of a cell with spans -> (the cell, kept alive; its segments):
+        a column's width changing redraws every line in view, not every
+        cell's styles."""
         self._generation = 0
         """Bumped when every rendered line is stale (widths, theme)."""
 
@@ -146,8 +155,9 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def rows(self) -> dict[RowKey, tuple[Text, ...]]:
-        """Row key -> cells, in display order."""
-        return {RowKey(key): self._rows.cells[key] for key in self._rows.order}
+        """Row key -> cells as shown, in display order."""
+        return {RowKey(key): tuple(_text(cell) for cell in self._rows.cells[key])
+                for key in self._rows.order}
 
     @property
     def row_count(self) -> int:
@@ -168,9 +178,9 @@ class KeyedTable(ScrollView, can_focus=True):
         """The cell as shown (plain strings come back as ``Text``); raises
         KeyError for an unknown row or column."""
         key = row_key.value if isinstance(row_key, RowKey) else row_key
-        if key is None:
+        if key is None or key not in self._rows.index:
             raise KeyError(row_key)
-        return self._rows.cells[key][self._column_index[column_key]]
+        return _text(self._rows.cells[key][self._column_index[column_key]])
 
     # --- changing -----------------------------------------------------------
 
@@ -188,6 +198,9 @@ class KeyedTable(ScrollView, can_focus=True):
         known = set(kept)
         for key in going:
             self._rows.forget(key)
+        for key, _ in rows:
+            if key not in known:
+                self._rows.forget(key)  # hidden by a filter: shown again, counted as added
         for row in rows:
             changed += self._rows.store(row)
         self._lay_out(kept + [key for key, _ in rows if key not in known])
@@ -198,6 +211,8 @@ class KeyedTable(ScrollView, can_focus=True):
         Returns how many cells changed."""
         key = row[0]
         new = key not in self._rows.index
+        if new:
+            self._rows.forget(key)  # hidden by a filter: shown again, counted as added
         changed = self._rows.store(row)
         if self._rows.grow(key):
             self._stale()
@@ -217,17 +232,35 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def rebuild(self, rows: Sequence[Row]) -> None:
         """Show exactly ``rows`` in this order (after a sort or a filter);
-        the cursor stays on its row when that row is still shown."""
+        the cursor stays on its row when that row is still shown. Rows it
+        hides stay stored: given again (the same cells object), they are
+        shown again without being converted or measured."""
         order = [key for key, _ in rows]
         if len(set(order)) != len(order):
             raise ValueError("row keys must be unique")
-        shown = set(order)
-        for key in self._rows.order:
-            if key not in shown:
-                self._rows.forget(key)
         for row in rows:
             self._rows.store(row)
         self._lay_out(order)
+
+    def extend(self, rows: Sequence[Row]) -> None:
+        """Add ``rows`` after the last row (a page that arrived): only they
+        are stored and measured, lines already drawn stay valid, and the
+        cursor and the scroll position do not move. Raises ValueError for
+        a key already shown."""
+        keys = [key for key, _ in rows]
+        if len(set(keys)) != len(keys) or any(key in self._rows.index for key in keys):
+            raise ValueError("row keys must be unique")
+        if not keys:
+            return
+        for row in rows:
+            self._rows.store(row)
+        was_empty = not self._rows.order
+        if self._rows.append(keys):
+            self._stale()
+        self.virtual_size = Size(self._rows.line_width, len(self._rows.order) + 1)
+        self.refresh()
+        if was_empty:
+            self._set_cursor(0)
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on row ``row`` (clamped) and scroll it into view."""
@@ -250,6 +283,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._segments.clear()
         self._stale()
 
     def _header_strip(self) -> Strip:
@@ -276,15 +310,19 @@ class KeyedTable(ScrollView, can_focus=True):
                 self._rows.cells[key], style, over, mark=CURSOR_MARK if cursor else " ")
         return strip
 
-    def _strip(self, cells: Sequence[Text], style: Style, over: Style | None,
+    def _strip(self, cells: Sequence[Cell], style: Style, over: Style | None,
                *, mark: str) -> Strip:
         """One line: each cell padded to its column's width, one space
         either side (the first one is ``mark``)."""
         console = self.app.console
         segments = [Segment(mark)]
         for cell, width in zip(cells, self._rows.widths, strict=True):
+            if isinstance(cell, str):
+                segments.append(Segment(cell))
+                segments.append(Segment(" " * (width - cell_len(cell) + 2)))
+                continue
             if cell.spans:
-                segments.extend(cell.render(console))
+                segments.extend(self._styled(cell))
             else:  # Text.render leaves out the text's own style when it has no spans
                 segments.append(Segment(cell.plain, console.get_style(cell.style)))
             segments.append(Segment(" " * (width - cell.cell_len + 2)))
@@ -293,6 +331,16 @@ class KeyedTable(ScrollView, can_focus=True):
         width = max(line_width, self.scrollable_content_region.width)
         segments[-1] = Segment(" " * (segments[-1].cell_length - 1 + width - line_width))
         return Strip(Segment.apply_style(segments, style, over), width)
+
+    def _styled(self, cell: Text) -> list[Segment]:
+        known = self._segments.get(id(cell))
+        if known is not None and known[0] is cell:
+            return known[1]
+        if len(self._segments) >= CACHE_CELLS:
+            self._segments.clear()
+        segments = list(cell.render(self.app.console))
+        self._segments[id(cell)] = (cell, segments)
+        return segments
 
     # --- input --------------------------------------------------------------
 
@@ -374,3 +422,7 @@ class KeyedTable(ScrollView, can_focus=True):
             if key is not None:
                 self.post_message(self.RowHighlighted(self, self._cursor, key))
 
+
+def _text(cell: Cell) -> Text:
+    """A cell as ``Text`` (a plain string as it is, never read as markup)."""
+    return Text(cell) if isinstance(cell, str) else cell

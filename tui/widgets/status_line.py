@@ -28,7 +28,7 @@ class StatusLine(Static):
     """
 
     def show(self, text: str, bad: bool) -> None:
-        self.update(text)
+        self.update(text, layout=False)  # one line high whatever it says: no layout of the screen
         self.set_class(bad, "-bad")
 
     @property

@@ -6,7 +6,7 @@ what zeep returns for the operations it covers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from lxml import etree
 
 from agent.onvif import Collected, Credentials, OnvifClient, lean
 from agent.onvif.transport import HttpReply
+from simulator.camera import SimCamera
 from simulator.server import SimulatedFleet
 from tests.onvif.conftest import REPLAYS, make_sim_camera
 from tests.onvif.test_collect_simulator import DEVIATIONS
@@ -46,8 +47,13 @@ async def test_replay_quirk_collects_the_same_on_both_paths(
 
 
 @pytest.mark.parametrize("changes", [pytest.param(c, id=name) for name, c, _, _ in DEVIATIONS])
-async def test_simulator_deviation_collects_the_same_on_both_paths(changes: dict[str, Any]
-                                                                   ) -> None:
+async def test_simulator_deviation_collects_the_same_on_both_paths(
+    changes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The camera's clock stands still: its recordings end "now", and two
+    # runs a second apart would otherwise differ by that second.
+    monkeypatch.setattr(SimCamera, "now",
+                        lambda self: FIXED + timedelta(seconds=self.clock_offset_s))
     async with (SimulatedFleet([make_sim_camera(**changes)]) as fleet,
                 OnvifClient(timeout=3.0) as lean_client,
                 OnvifClient(timeout=3.0, lean=False) as zeep_client):

@@ -22,6 +22,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from schemas.base import Model
 from schemas.errors import ConfigError
+from schemas.messages import MAX_BATCH_BYTES, MAX_BATCH_REPORTS
 from schemas.policy import Policy, Site, Slug
 from schemas.policy_file import load_model, load_policy
 
@@ -65,6 +66,19 @@ class SpoolConfig(Model):
     """Past this, the oldest messages are dropped, with a warning and a count."""
     max_age_s: float = Field(default=7 * 86400, gt=0)
     """A message older than this is dropped (a week-old audit is no news)."""
+
+
+class ReportBatchConfig(Model):
+    """How a cycle's full camera reports travel (agent/batching.py): in
+    ``CameraReportBatch`` messages of at most ``max_reports`` cameras and
+    ``max_bytes`` bytes each, or, with ``enabled: false``, one
+    ``CameraReport`` per camera (for controllers older than batches: upgrade
+    the controllers first, then turn batches on). Off by default until the
+    agent and pipeline tests that count one message per camera are ported."""
+
+    enabled: bool = False
+    max_reports: int = Field(default=200, ge=1, le=MAX_BATCH_REPORTS)
+    max_bytes: int = Field(default=256 * 1024, ge=4096, le=MAX_BATCH_BYTES)
 
 
 class CamerasConfig(Model):
@@ -123,6 +137,7 @@ class AgentConfig(Model):
     """Path of the policy file (resolved against the config file's folder)."""
     mqtt: MqttConfig = MqttConfig()
     spool: SpoolConfig = SpoolConfig()
+    report_batch: ReportBatchConfig = ReportBatchConfig()
     cameras: CamerasConfig
     interval_s: float = Field(default=60.0, gt=0)
     """Seconds from the start of one audit cycle to the start of the next."""

@@ -61,7 +61,9 @@ from schemas.topics import RETAINED, TopicKind, encode, parse
 log = logging.getLogger(__name__)
 
 QOS = 1
-MUST_REACH = frozenset({TopicKind.REPORT, TopicKind.CYCLE, TopicKind.HEARTBEAT})
+MUST_REACH = frozenset(
+    {TopicKind.REPORT, TopicKind.REPORT_BATCH, TopicKind.CYCLE, TopicKind.HEARTBEAT}
+)
 """Kinds sent again when the broker had nobody to give them to (births and
 deaths are state: a controller that subscribes later reads the retained
 birth, and a death nobody heard has nobody to tell)."""

@@ -3,9 +3,11 @@
 One ``Agent`` is one process's session (a fresh ``session_id``): it
 announces itself with a retained birth, audits every configured camera each
 ``interval_s`` (cycles start on a fixed schedule; a cycle that overruns
-makes the next start at once, never two at a time), publishes one
-``CameraReport`` per camera that changed (all of them in a full snapshot,
-every ``full_snapshot_interval_s``), a ``CameraHeartbeat`` listing the
+makes the next start at once, never two at a time), publishes the cameras
+that changed (all of them in a full snapshot, every
+``full_snapshot_interval_s``) in ``CameraReportBatch`` messages
+(agent/batching.py; one ``CameraReport`` each with ``report_batch.enabled``
+false), a ``CameraHeartbeat`` listing the
 unchanged ones (agent/changes.py), and then one ``CycleReport`` naming
 every address audited, and says goodbye with its death message when stopped.
 
@@ -34,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.audit import Collect, audit_targets
+from agent.batching import BatchHeader, pack_reports
 from agent.changes import ChangeTracker, chunks
 from agent.config import (
     AgentConfig,
@@ -281,19 +284,32 @@ class Agent:
         backlog = publisher.unacknowledged  # left over from earlier cycles
         agent_id, site_id, session_id = self.config.agent_id, self.site.id, self.session_id
         split = self._changes.split(report.cameras, asyncio.get_running_loop().time())
-        for observation in split.full:
-            publisher.publish(
-                CameraReport(
-                    report_id=uuid.uuid4().hex,
-                    agent_id=agent_id,
-                    site_id=site_id,
-                    session_id=session_id,
-                    cycle_id=cycle_id,
-                    policy_id=report.policy_id or self.policy.policy_id,
-                    policy_version=report.policy_version or self.policy.version,
-                    observation=observation,
+        policy_id = report.policy_id or self.policy.policy_id
+        policy_version = report.policy_version or self.policy.version
+        batching = self.config.report_batch
+        if batching.enabled:
+            header = BatchHeader(agent_id, site_id, session_id, cycle_id, policy_id, policy_version)
+            for batch in pack_reports(
+                header,
+                split.full,
+                max_reports=batching.max_reports,
+                max_bytes=batching.max_bytes,
+            ):
+                publisher.publish(batch)
+        else:
+            for observation in split.full:
+                publisher.publish(
+                    CameraReport(
+                        report_id=uuid.uuid4().hex,
+                        agent_id=agent_id,
+                        site_id=site_id,
+                        session_id=session_id,
+                        cycle_id=cycle_id,
+                        policy_id=policy_id,
+                        policy_version=policy_version,
+                        observation=observation,
+                    )
                 )
-            )
         for entries in chunks(split.unchanged):
             publisher.publish(
                 CameraHeartbeat(
@@ -302,8 +318,8 @@ class Agent:
                     site_id=site_id,
                     session_id=session_id,
                     cycle_id=cycle_id,
-                    policy_id=report.policy_id or self.policy.policy_id,
-                    policy_version=report.policy_version or self.policy.version,
+                    policy_id=policy_id,
+                    policy_version=policy_version,
                     observed_at=started,
                     cameras=entries,
                 )

@@ -4,8 +4,15 @@ broker's own ceiling measured in the same run (paho publisher -> Mosquitto
 -> paho subscriber, no database).
 
     .venv/bin/python bench/ingest.py [--reports 20000] [--sites 100] [--publishers 1]
+                                        [--batch 200] [--batch-reports 100000]
                                         [--no-postgres]
-    .venv/bin/python bench/ingest.py --profile sqlite   # where the time goes
+    .venv/bin/python bench/ingest.py --profile sqlite-batch   # where the time goes
+
+Two modes in one run, each with its broker ceiling beside it: one
+``CameraReport`` per MQTT message (what older agents send), and
+``CameraReportBatch`` messages of ``--batch`` camera reports each (one
+site's reports per batch, as an agent sends its cycle). Rates are camera
+reports per second in both; the message rate is printed beside.
 
 The publishers are separate processes, ``--publishers`` of them, each
 sending its share of the reports (an agent fleet is other machines; on this
@@ -33,6 +40,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -45,14 +53,14 @@ from controller.config import MqttConfig
 from controller.ingest import Ingest
 from controller.store import Store
 from schemas.facts import CameraFacts, DeviceInfo, ObservedIdentity
-from schemas.messages import CameraObservation, CameraReport
+from schemas.messages import BatchedReport, CameraObservation, CameraReport, CameraReportBatch
 from schemas.topics import TopicKind, agent_filter, agent_topic
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PG_ADMIN = os.environ.get("CAMWARDEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def payloads(n: int, sites: int) -> list[tuple[str, bytes]]:
+def reports(n: int, sites: int) -> list[CameraReport]:
     """``n`` camera reports spread over ``sites`` sites (one agent each),
     each a reachable camera with device facts (a realistic ~700-byte body)."""
     out = []
@@ -74,8 +82,52 @@ def payloads(n: int, sites: int) -> list[tuple[str, bytes]]:
                 ),
             ),
         )
-        out.append((agent_topic(TopicKind.REPORT, site, agent), report.model_dump_json().encode()))
+        out.append(report)
     return out
+
+
+@dataclass
+class Workload:
+    """What the publishers send: MQTT messages holding ``reports`` camera reports."""
+
+    messages: list[tuple[str, bytes]]
+    reports: int
+    batch: int
+    """Camera reports per message (1: single reports)."""
+
+
+def single_payloads(n: int, sites: int) -> Workload:
+    messages = [
+        (agent_topic(TopicKind.REPORT, r.site_id, r.agent_id), r.model_dump_json().encode())
+        for r in reports(n, sites)
+    ]
+    return Workload(messages, n, 1)
+
+
+def batch_payloads(n: int, sites: int, batch: int) -> Workload:
+    """The same kind of reports, each site's in batches of ``batch``,
+    the sites' batches interleaved (agents publish side by side)."""
+    by_site: dict[str, list[CameraReport]] = {}
+    for report in reports(n, sites):
+        by_site.setdefault(report.site_id, []).append(report)
+    per_site: list[list[tuple[str, bytes]]] = []
+    for site_reports in by_site.values():
+        out = []
+        for start in range(0, len(site_reports), batch):
+            chunk = site_reports[start : start + batch]
+            first = chunk[0]
+            message = CameraReportBatch(
+                agent_id=first.agent_id, site_id=first.site_id, session_id=first.session_id,
+                cycle_id=first.cycle_id, policy_id=first.policy_id,
+                policy_version=first.policy_version,
+                reports=tuple(BatchedReport(report_id=r.report_id, observation=r.observation)
+                              for r in chunk),
+            )
+            topic = agent_topic(TopicKind.REPORT_BATCH, first.site_id, first.agent_id)
+            out.append((topic, message.model_dump_json().encode()))
+        per_site.append(out)
+    messages = [m for row in zip_longest(*per_site) for m in row if m is not None]
+    return Workload(messages, n, batch)
 
 
 def _publish_all(host: str, port: int, messages: list[tuple[str, bytes]], start: mp.Event) -> None:
@@ -113,38 +165,50 @@ def start_publishers(
 @dataclass
 class Result:
     path: str
-    sent: int
+    workload: Workload
     stored: int
+    """Camera reports stored (report ids in the database), or the broker subscriber got."""
     seconds: float
     duplicates: int = 0
+
+    @property
+    def sent(self) -> int:
+        return self.workload.reports
 
     @property
     def rate(self) -> float:
         return self.sent / self.seconds if self.seconds else 0.0
 
+    @property
+    def message_rate(self) -> float:
+        return len(self.workload.messages) / self.seconds if self.seconds else 0.0
 
-def broker_ceiling(
-    broker: Mosquitto, messages: list[tuple[str, bytes]], publishers: int
-) -> Result:
-    """paho -> Mosquitto -> paho, QoS 1 both ways, no database."""
+
+def broker_ceiling(broker: Mosquitto, work: Workload, publishers: int) -> Result:
+    """paho -> Mosquitto -> paho, QoS 1 both ways, no database. The
+    subscriber counts the camera reports in what it received (a batch's
+    count read from its payload), so the row says what the broker carried."""
     got = 0
+    reports = 0
     done = threading.Event()
+    kind = TopicKind.REPORT if work.batch == 1 else TopicKind.REPORT_BATCH
 
-    def on_message(_c: mqtt.Client, _u: object, _m: mqtt.MQTTMessage) -> None:
-        nonlocal got
+    def on_message(_c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        nonlocal got, reports
         got += 1
-        if got >= len(messages):
+        reports += 1 if work.batch == 1 else message.payload.count(b'"report_id"')
+        if got >= len(work.messages):
             done.set()
 
     sub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
                       client_id="bench-sub", protocol=mqtt.MQTTv5)
     sub.on_message = on_message
     sub.connect(broker.host, broker.port)
-    sub.subscribe(agent_filter(kind=TopicKind.REPORT), qos=1)
+    sub.subscribe(agent_filter(kind=kind), qos=1)
     sub.loop_start()
     time.sleep(0.5)  # bench only: let the SUBACK land before timing starts
     start = mp.Event()
-    children = start_publishers(broker.host, broker.port, messages, publishers, start)
+    children = start_publishers(broker.host, broker.port, work.messages, publishers, start)
     time.sleep(0.5)  # bench only: the children connect before the clock starts
     began = time.perf_counter()
     start.set()
@@ -154,16 +218,11 @@ def broker_ceiling(
         child.join(60)
     sub.disconnect()
     sub.loop_stop()
-    return Result("broker only (paho -> mosquitto -> paho)", len(messages), got, seconds)
+    return Result("broker only (paho -> mosquitto -> paho)", work, reports, seconds)
 
 
 async def ingest_run(
-    label: str,
-    url: str,
-    broker: Mosquitto,
-    messages: list[tuple[str, bytes]],
-    publishers: int,
-    profile: bool,
+    label: str, url: str, broker: Mosquitto, work: Workload, publishers: int, profile: bool
 ) -> Result:
     store = await Store.open(url)
     ingest = Ingest(
@@ -174,27 +233,29 @@ async def ingest_run(
     await ingest.connect()
     runner = asyncio.create_task(ingest.run())
     start = mp.Event()
-    children = start_publishers(broker.host, broker.port, messages, publishers, start)
+    children = start_publishers(broker.host, broker.port, work.messages, publishers, start)
     await asyncio.sleep(0.5)  # bench only: the children connect before the clock starts
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
     began = time.perf_counter()
     start.set()
-    await ingest.wait_received(len(messages), 600)
+    await ingest.wait_received(len(work.messages), 600)  # every message committed and acked
     seconds = time.perf_counter() - began
     if profiler:
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     for child in children:
         await asyncio.to_thread(child.join, 60)
     await ingest.close()
     runner.cancel()
     stored = await store.count("ingested_reports")
     observations = await store.count("observations")
+    quarantined = await store.quarantine_count()
     await store.close()
     assert observations == stored, (observations, stored)
-    return Result(label, len(messages), stored, seconds, ingest.duplicates)
+    assert quarantined == 0, quarantined
+    return Result(label, work, stored, seconds, ingest.duplicates)
 
 
 async def _pg_database() -> tuple[str, str]:
@@ -220,42 +281,74 @@ async def _drop(name: str) -> None:
         await admin.close()
 
 
+def run_mode(
+    work: Workload, folder: Path, broker: Mosquitto, args: argparse.Namespace, mode: str
+) -> list[Result]:
+    """The broker's ceiling, then ingest into a fresh SQLite file and a
+    fresh PostgreSQL database, all with ``work``."""
+    results = [broker_ceiling(broker, work, args.publishers)]
+    sqlite_url = f"sqlite+aiosqlite:///{folder / f'bench-{mode}.sqlite'}"
+    results.append(asyncio.run(ingest_run(
+        "ingest -> SQLite (WAL)", sqlite_url, broker, work, args.publishers,
+        args.profile == f"sqlite-{mode}",
+    )))
+    if not args.no_postgres:
+        name, url = asyncio.run(_pg_database())
+        try:
+            results.append(asyncio.run(ingest_run(
+                "ingest -> PostgreSQL", url, broker, work, args.publishers,
+                args.profile == f"postgres-{mode}",
+            )))
+        finally:
+            asyncio.run(_drop(name))
+    return results
+
+
+def print_table(title: str, results: list[Result]) -> None:
+    print(f"\n{title}\n")
+    header = ("path", "sent", "stored", "lost", "dup", "s", "msgs/s", "reports/s")
+    print("{:<42} {:>7} {:>7} {:>5} {:>4} {:>7} {:>8} {:>10}".format(*header))
+    for r in results:
+        lost = r.sent - r.stored
+        print(f"{r.path:<42} {r.sent:>7} {r.stored:>7} {lost:>5} {r.duplicates:>4} "
+              f"{r.seconds:>7.2f} {r.message_rate:>8,.0f} {r.rate:>10,.0f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reports", type=int, default=20000)
+    parser.add_argument("--reports", type=int, default=20000,
+                        help="camera reports sent one per message")
+    parser.add_argument("--batch", type=int, default=200,
+                        help="camera reports per CameraReportBatch (0: no batch mode)")
+    parser.add_argument("--batch-reports", type=int, default=100000,
+                        help="camera reports sent in batches")
     parser.add_argument("--sites", type=int, default=100)
     parser.add_argument("--publishers", type=int, default=1,
                         help="publisher processes, for the broker ceiling and each ingest run")
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--profile", choices=("sqlite", "postgres"))
+    parser.add_argument("--no-single", action="store_true", help="batch mode only")
+    parser.add_argument("--profile", choices=[f"{db}-{mode}" for db in ("sqlite", "postgres")
+                                              for mode in ("single", "batch")])
     args = parser.parse_args()
-    messages = payloads(args.reports, args.sites)
-    size = sum(len(p) for _, p in messages) / len(messages)
-    results: list[Result] = []
+    tables: list[tuple[str, list[Result]]] = []
     with tempfile.TemporaryDirectory() as folder, Mosquitto(Path(folder) / "mosquitto") as broker:
-        results.append(broker_ceiling(broker, messages, args.publishers))
-        sqlite_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite'}"
-        results.append(asyncio.run(ingest_run(
-            "ingest -> SQLite (WAL)", sqlite_url, broker, payloads(args.reports, args.sites),
-            args.publishers, args.profile == "sqlite",
-        )))
-        if not args.no_postgres:
-            name, url = asyncio.run(_pg_database())
-            try:
-                results.append(asyncio.run(ingest_run(
-                    "ingest -> PostgreSQL", url, broker, payloads(args.reports, args.sites),
-                    args.publishers, args.profile == "postgres",
-                )))
-            finally:
-                asyncio.run(_drop(name))
-    print(f"\n{args.reports} camera reports (~{size:.0f} bytes each), {args.sites} sites, "
-          f"QoS 1, {args.publishers} publisher process(es), {os.cpu_count()} CPU(s)\n")
-    header = ("path", "sent", "stored", "lost", "dup", "s", "reports/s")
-    print("{:<42} {:>7} {:>7} {:>5} {:>4} {:>7} {:>10}".format(*header))
-    for r in results:
-        lost = r.sent - r.stored
-        print(f"{r.path:<42} {r.sent:>7} {r.stored:>7} {lost:>5} {r.duplicates:>4} "
-              f"{r.seconds:>7.2f} {r.rate:>10,.0f}")
+        if not args.no_single:
+            work = single_payloads(args.reports, args.sites)
+            size = sum(len(p) for _, p in work.messages) / len(work.messages)
+            title = (f"single reports: {work.reports} camera reports, one per message "
+                     f"(~{size:.0f} bytes each)")
+            tables.append((title, run_mode(work, Path(folder), broker, args, "single")))
+        if args.batch:
+            work = batch_payloads(args.batch_reports, args.sites, args.batch)
+            size = sum(len(p) for _, p in work.messages) / len(work.messages)
+            title = (f"batched: {work.reports} camera reports in {len(work.messages)} "
+                     f"CameraReportBatch messages of {args.batch} (~{size / 1024:.0f} KiB each)")
+            tables.append((title, run_mode(work, Path(folder), broker, args, "batch")))
+    print(f"\n{args.sites} sites, QoS 1, {args.publishers} publisher process(es), "
+          f"{os.cpu_count()} CPU(s); reports/s counts camera reports, sent over the time "
+          "until the last message was committed (ingest) or received (broker only)")
+    for title, results in tables:
+        print_table(title, results)
     return 0
 
 

@@ -55,6 +55,7 @@ def subscriptions(share_group: str) -> list[tuple[str, SubscribeOptions]]:
         (agent_filter(kind=TopicKind.BIRTH), qos1),
         (agent_filter(kind=TopicKind.DEATH), qos1),
         (shared(share_group, agent_filter(kind=TopicKind.REPORT)), qos1),
+        (shared(share_group, agent_filter(kind=TopicKind.REPORT_BATCH)), qos1),
         (shared(share_group, agent_filter(kind=TopicKind.CYCLE)), qos1),
         (shared(share_group, agent_filter(kind=TopicKind.HEARTBEAT)), qos1),
     ]

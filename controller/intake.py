@@ -4,6 +4,13 @@ Pure: no broker, no database, no clock (``received_at`` comes with each
 message). Everything that can be wrong with a payload is decided here: too
 large, not JSON, not the schema, an agent speaking for another site. Those
 become ``Rejected`` entries for the quarantine, never exceptions.
+
+A ``CameraReportBatch`` becomes its camera reports, next to the single
+ones older agents send: the store sees no difference. A batch whose
+envelope is wrong (or that is too large) is quarantined whole; a bad item
+of an otherwise valid batch is quarantined alone, with its index, reason
+and bytes, and the batch's other reports are taken
+(``schemas.topics.decode_report_batch``).
 """
 
 from __future__ import annotations
@@ -18,9 +25,10 @@ from schemas.messages import (
     AgentDeath,
     CameraHeartbeat,
     CameraReport,
+    CameraReportBatch,
     CycleReport,
 )
-from schemas.topics import decode
+from schemas.topics import TopicKind, decode, decode_report_batch, parse
 
 QUARANTINE_KEEP_BYTES = 65_536
 """At most this much of a rejected payload is kept (its full size is recorded)."""
@@ -84,6 +92,16 @@ def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
         reason: str | None = None
         if len(raw.payload) > max_payload_bytes:
             reason = f"payload of {len(raw.payload)} bytes exceeds the limit of {max_payload_bytes}"
+        elif _is_batch(raw.topic):
+            try:
+                decoded = decode_report_batch(raw.topic, raw.payload)
+            except MessageError as exc:
+                reason = str(exc)
+            else:
+                batch.reports.extend(decoded.reports)
+                batch.rejected.extend(
+                    _rejected(raw, item.reason, item.payload) for item in decoded.rejected
+                )
         else:
             try:
                 _, message = decode(raw.topic, raw.payload)
@@ -96,19 +114,30 @@ def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
                     batch.cycles.append(message)
                 elif isinstance(message, CameraHeartbeat):
                     batch.heartbeats.append(message)
+                elif isinstance(message, CameraReportBatch):  # decoded above, item by item
+                    batch.reports.extend(message.camera_reports())
                 else:
                     batch.agent_events.append(AgentEvent(message, raw.retain))
         if reason is not None:
-            batch.rejected.append(
-                Rejected(
-                    topic=raw.topic,
-                    reason=reason,
-                    payload=raw.payload[:QUARANTINE_KEEP_BYTES],
-                    size=len(raw.payload),
-                    received_at=raw.received_at,
-                )
-            )
+            batch.rejected.append(_rejected(raw, reason, raw.payload))
     return batch
+
+
+def _is_batch(topic: str) -> bool:
+    try:
+        return parse(topic).kind is TopicKind.REPORT_BATCH
+    except MessageError:
+        return False  # decode names what is wrong with the topic
+
+
+def _rejected(raw: RawMessage, reason: str, payload: bytes) -> Rejected:
+    return Rejected(
+        topic=raw.topic,
+        reason=reason,
+        payload=payload[:QUARANTINE_KEEP_BYTES],
+        size=len(payload),
+        received_at=raw.received_at,
+    )
 
 
 change_signature = observation_fingerprint

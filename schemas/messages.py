@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from schemas.base import Model
 from schemas.facts import CameraFacts, DeviceInfo
@@ -98,6 +98,66 @@ class CameraReport(Model):
     observation: CameraObservation
 
 
+MAX_BATCH_REPORTS = 1000
+"""At most this many camera reports in one ``CameraReportBatch``."""
+MAX_BATCH_BYTES = 1_048_576
+"""At most this many bytes of JSON in one ``CameraReportBatch`` payload
+(``schemas.topics.decode`` refuses a larger one). The controller's default
+``max_payload_bytes`` is the same 1 MiB."""
+
+
+class BatchedReport(Model):
+    """One camera's report inside a ``CameraReportBatch``: its own report
+    id (idempotency and counting stay per camera report) and observation."""
+
+    report_id: Uuid
+    observation: CameraObservation
+
+
+class CameraReportBatch(Model):
+    """Several full camera reports of one audit cycle in one message, so a
+    large site costs the broker one message per batch, not one per camera.
+    What every report of the cycle shares is said once; each item is what
+    a ``CameraReport`` would carry on its own (``camera_reports()``).
+    Report ids are unique within a batch."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["camera-report-batch"] = "camera-report-batch"
+    agent_id: Slug
+    site_id: Slug
+    session_id: Uuid
+    cycle_id: Uuid
+    policy_id: str
+    policy_version: str
+    reports: tuple[BatchedReport, ...] = Field(min_length=1, max_length=MAX_BATCH_REPORTS)
+
+    @model_validator(mode="after")
+    def _unique_report_ids(self) -> CameraReportBatch:
+        seen: set[str] = set()
+        for index, item in enumerate(self.reports):
+            if item.report_id in seen:
+                raise ValueError(f"reports.{index}: report id {item.report_id} appears twice")
+            seen.add(item.report_id)
+        return self
+
+    def camera_reports(self) -> tuple[CameraReport, ...]:
+        """Each item as the ``CameraReport`` it stands for (already
+        validated, so built without validating again)."""
+        return tuple(
+            CameraReport.model_construct(
+                report_id=item.report_id,
+                agent_id=self.agent_id,
+                site_id=self.site_id,
+                session_id=self.session_id,
+                cycle_id=self.cycle_id,
+                policy_id=self.policy_id,
+                policy_version=self.policy_version,
+                observation=item.observation,
+            )
+            for item in self.reports
+        )
+
+
 class CycleReport(Model):
     """Sent after every camera report of one full audit of the site, so the
     controller knows the site was audited in full (and may call a declared
@@ -150,7 +210,9 @@ class CameraHeartbeat(Model):
     cameras: tuple[HeartbeatEntry, ...] = Field(min_length=1)
 
 
-AgentMessage = AgentBirth | AgentDeath | CameraReport | CycleReport | CameraHeartbeat
+AgentMessage = (
+    AgentBirth | AgentDeath | CameraReport | CameraReportBatch | CycleReport | CameraHeartbeat
+)
 
 
 class PolicyMessage(Model):

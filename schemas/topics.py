@@ -6,6 +6,7 @@ or ``#``)::
     camwarden/v1/site/{site}/agent/{agent}/birth   AgentBirth   (retained)
     camwarden/v1/site/{site}/agent/{agent}/death   AgentDeath   (last will)
     camwarden/v1/site/{site}/agent/{agent}/report  CameraReport
+    camwarden/v1/site/{site}/agent/{agent}/report-batch  CameraReportBatch
     camwarden/v1/site/{site}/agent/{agent}/cycle   CycleReport
     camwarden/v1/site/{site}/agent/{agent}/heartbeat  CameraHeartbeat
     camwarden/v1/site/{site}/policy                PolicyMessage  (retained, from the controller)
@@ -13,28 +14,42 @@ or ``#``)::
 
 Controllers subscribe with ``agent_filter()``, several replicas through a
 shared subscription (``shared(group, filter)``) so the broker splits the load.
+
+Compatibility: a controller accepts both ``report`` (one camera, what
+older agents send) and ``report-batch`` (many cameras of one cycle); both
+end up as the same per-camera reports. ``decode_report_batch`` validates a
+batch's envelope once and, only if the whole batch is not valid, each
+camera report on its own, so one bad camera does not cost the others.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from schemas.base import Model
 from schemas.errors import MessageError
 from schemas.messages import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_REPORTS,
     AgentBirth,
     AgentDeath,
     AgentMessage,
     AlertMessage,
+    BatchedReport,
     CameraHeartbeat,
     CameraReport,
+    CameraReportBatch,
     CycleReport,
     PolicyMessage,
+    Uuid,
 )
+from schemas.policy import Slug
 
 ROOT = "camwarden/v1"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -45,6 +60,7 @@ class TopicKind(StrEnum):
     BIRTH = "birth"
     DEATH = "death"
     REPORT = "report"
+    REPORT_BATCH = "report-batch"
     CYCLE = "cycle"
     HEARTBEAT = "heartbeat"
 
@@ -53,6 +69,7 @@ MESSAGE_FOR_KIND: dict[TopicKind, type[BaseModel]] = {
     TopicKind.BIRTH: AgentBirth,
     TopicKind.DEATH: AgentDeath,
     TopicKind.REPORT: CameraReport,
+    TopicKind.REPORT_BATCH: CameraReportBatch,
     TopicKind.CYCLE: CycleReport,
     TopicKind.HEARTBEAT: CameraHeartbeat,
 }
@@ -174,9 +191,15 @@ def parse(topic: str) -> AgentTopic:
     return AgentTopic(kind, _slug("site id", parts[3]), _slug("agent id", parts[5]))
 
 
+_KIND_OF_MESSAGE = {
+    "camera-report": TopicKind.REPORT,
+    "camera-report-batch": TopicKind.REPORT_BATCH,
+}
+
+
 def encode(message: AgentMessage) -> tuple[str, bytes]:
     """Topic and payload for a message."""
-    kind = TopicKind(message.kind if message.kind != "camera-report" else "report")
+    kind = _KIND_OF_MESSAGE.get(message.kind) or TopicKind(message.kind)
     return agent_topic(kind, message.site_id, message.agent_id), message.model_dump_json().encode()
 
 
@@ -186,13 +209,107 @@ def decode(topic: str, payload: bytes) -> tuple[AgentTopic, AgentMessage]:
     payload of the wrong kind, or a payload whose site or agent differs from
     the topic's (an agent may only speak for itself)."""
     where = parse(topic)
+    if where.kind is TopicKind.REPORT_BATCH:
+        _batch_size(topic, payload)
     message = _validate(topic, MESSAGE_FOR_KIND[where.kind], payload)
     assert isinstance(
-        message, AgentBirth | AgentDeath | CameraReport | CycleReport | CameraHeartbeat
+        message,
+        AgentBirth | AgentDeath | CameraReport | CameraReportBatch | CycleReport | CameraHeartbeat,
     )
-    if message.site_id != where.site_id or message.agent_id != where.agent_id:
-        raise MessageError(
-            f"{topic}: payload speaks for site {message.site_id!r} agent "
-            f"{message.agent_id!r}, not the topic's"
-        )
+    _same_speaker(topic, where, message.site_id, message.agent_id)
     return where, message
+
+
+def _same_speaker(topic: str, where: AgentTopic, site_id: str, agent_id: str) -> None:
+    if site_id != where.site_id or agent_id != where.agent_id:
+        raise MessageError(
+            f"{topic}: payload speaks for site {site_id!r} agent {agent_id!r}, not the topic's"
+        )
+
+
+def _batch_size(topic: str, payload: bytes) -> None:
+    if len(payload) > MAX_BATCH_BYTES:
+        raise MessageError(
+            f"{topic}: report batch of {len(payload)} bytes exceeds the limit of {MAX_BATCH_BYTES}"
+        )
+
+
+class _BatchEnvelope(Model):
+    """A ``CameraReportBatch`` with its items left unread: what must hold for
+    any item of a batch to be taken."""
+
+    schema_version: Literal[1]
+    kind: Literal["camera-report-batch"]
+    agent_id: Slug
+    site_id: Slug
+    session_id: Uuid
+    cycle_id: Uuid
+    policy_id: str
+    policy_version: str
+    reports: tuple[Any, ...] = Field(min_length=1, max_length=MAX_BATCH_REPORTS)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    """One camera report of a batch that is not valid on its own."""
+
+    index: int
+    reason: str
+    payload: bytes
+    """The item as JSON (re-serialised from the batch: the only bytes it has)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBatch:
+    reports: tuple[CameraReport, ...]
+    rejected: tuple[RejectedItem, ...]
+
+
+def decode_report_batch(topic: str, payload: bytes) -> DecodedBatch:
+    """Validate a ``report-batch`` message. Raises MessageError (the whole
+    batch is bad) for a bad topic, a payload over ``MAX_BATCH_BYTES``, bad
+    JSON, or an envelope that is wrong: a missing or wrong shared field, no
+    reports or more than ``MAX_BATCH_REPORTS``, another site's or agent's
+    name. Otherwise the valid camera reports come back, and each item that
+    is not valid, or repeats an earlier item's report id, as a
+    ``RejectedItem`` naming its index and first wrong field.
+
+    One ``model_validate_json`` for the whole batch when it is valid (the
+    usual case); the item-by-item path only runs when it is not."""
+    where = parse(topic)
+    if where.kind is not TopicKind.REPORT_BATCH:
+        raise MessageError(f"topic {topic!r} is not a report-batch topic")
+    _batch_size(topic, payload)
+    try:
+        batch = CameraReportBatch.model_validate_json(payload)
+    except ValidationError:
+        pass
+    else:
+        _same_speaker(topic, where, batch.site_id, batch.agent_id)
+        return DecodedBatch(batch.camera_reports(), ())
+    envelope = _validate(topic, _BatchEnvelope, payload)
+    _same_speaker(topic, where, envelope.site_id, envelope.agent_id)
+    good: list[BatchedReport] = []
+    rejected: list[RejectedItem] = []
+    first_index: dict[str, int] = {}
+    for index, item in enumerate(envelope.reports):
+        raw = json.dumps(item, separators=(",", ":")).encode()
+        try:
+            report = _validate(f"{topic} reports.{index}", BatchedReport, raw)
+        except MessageError as exc:
+            rejected.append(RejectedItem(index, str(exc), raw))
+            continue
+        if report.report_id in first_index:
+            reason = (
+                f"{topic} reports.{index}: report id {report.report_id} repeats "
+                f"reports.{first_index[report.report_id]}"
+            )
+            rejected.append(RejectedItem(index, reason, raw))
+            continue
+        first_index[report.report_id] = index
+        good.append(report)
+    reports: tuple[CameraReport, ...] = ()
+    if good:
+        fields = envelope.model_dump(exclude={"reports", "kind", "schema_version"})
+        reports = CameraReportBatch(**fields, reports=tuple(good)).camera_reports()
+    return DecodedBatch(reports, tuple(rejected))

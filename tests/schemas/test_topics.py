@@ -11,9 +11,11 @@ from schemas.errors import MessageError
 from schemas.messages import (
     AgentBirth,
     AgentDeath,
+    BatchedReport,
     CameraHeartbeat,
     CameraObservation,
     CameraReport,
+    CameraReportBatch,
     CycleReport,
     HeartbeatEntry,
 )
@@ -54,6 +56,13 @@ def _messages() -> dict[TopicKind, object]:
             policy_id="p",
             policy_version="1",
             observation=observation,
+        ),
+        TopicKind.REPORT_BATCH: CameraReportBatch(
+            **common,
+            cycle_id=CYCLE,
+            policy_id="p",
+            policy_version="1",
+            reports=(BatchedReport(report_id=uuid.UUID(int=6).hex, observation=observation),),
         ),
         TopicKind.CYCLE: CycleReport(
             **common,

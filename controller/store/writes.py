@@ -14,11 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, select, tuple_, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.intake import Batch, change_signature
 from controller.store.agents import PolicyUse, record_policy_use
+from controller.store.devices import observations_at
 from controller.store.dialect import upsert
 from controller.store.heartbeats import apply_heartbeats
 from controller.store.tables import (
@@ -30,9 +31,6 @@ from controller.store.tables import (
     quarantine,
 )
 from schemas.messages import AgentBirth, AgentDeath, CameraHeartbeat, CameraReport, CycleReport
-
-_KEY_CHUNK = 400
-"""Composite keys per ``IN`` (well under SQLite's bound-parameter limit)."""
 
 
 @dataclass(slots=True)
@@ -205,18 +203,11 @@ async def _stored_signatures(
     connection: AsyncConnection, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[str, datetime]]:
     found: dict[tuple[str, str], tuple[str, datetime]] = {}
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = keys[start : start + _KEY_CHUNK]
-        result = await connection.execute(
-            select(
-                observations.c.site_id,
-                observations.c.address,
-                observations.c.facts_hash,
-                observations.c.observed_at,
-            ).where(tuple_(observations.c.site_id, observations.c.address).in_(chunk))
-        )
-        for site_id, address, signature, observed_at in result:
-            found[(site_id, address)] = (signature, observed_at)
+    columns = (observations.c.facts_hash, observations.c.observed_at)
+    async for site_id, address, signature, observed_at in observations_at(
+        connection, keys, *columns
+    ):
+        found[(site_id, address)] = (signature, observed_at)
     return found
 
 

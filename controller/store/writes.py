@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,7 +31,13 @@ from controller.store.tables import (
     observations,
     quarantine,
 )
-from schemas.messages import AgentBirth, AgentDeath, CameraHeartbeat, CameraReport, CycleReport
+from schemas.messages import (
+    AgentBirth,
+    AgentDeath,
+    CameraHeartbeat,
+    CameraObservation,
+    CycleReport,
+)
 
 
 @dataclass(slots=True)
@@ -66,18 +73,25 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
                 for r in batch.rejected
             ],
         )
-    fresh = await _claim_report_ids(connection, batch, effects)
-    reports = [r for r in batch.reports if r.report_id in fresh]
+    incoming = _incoming(batch)
+    fresh = await _claim_report_ids(connection, incoming, batch, effects)
+    reports = [r for r in incoming.values() if r.report_id in fresh]
     new_cycles = [c for c in batch.cycles if c.report_id in fresh]
     await _write_observations(connection, reports)
     await _write_cycles(connection, new_cycles)
-    await _touch_agents(connection, reports, new_cycles)
+    await _touch_agents(
+        connection,
+        [
+            *((r.agent_id, r.observation.observed_at) for r in reports),
+            *((c.agent_id, c.finished_at) for c in new_cycles),
+        ],
+    )
     beats = await apply_heartbeats(connection, batch.heartbeats)
     effects.new_reports += len(beats.fresh)
     effects.duplicates += beats.duplicates
     effects.heartbeat_cameras += beats.applied
     effects.heartbeat_gaps += len(beats.gaps)
-    await _touch_agents(connection, beats.fresh, [])
+    await _touch_agents(connection, [(h.agent_id, h.observed_at) for h in beats.fresh])
     await record_policy_use(connection, _policy_uses(reports, beats.fresh))
     effects.cycled_sites.update(c.site_id for c in new_cycles)
     for event in batch.agent_events:
@@ -86,20 +100,61 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
     return effects
 
 
+class _Report(NamedTuple):
+    """One camera report, single or an item of a batch: what the store
+    reads of it (a batch's shared fields are not copied into a model)."""
+
+    report_id: str
+    agent_id: str
+    site_id: str
+    policy_id: str
+    policy_version: str
+    observation: CameraObservation
+
+
+def _incoming(batch: Batch) -> dict[str, _Report]:
+    """Every camera report of ``batch`` by report id (the first of a
+    repeated id stands for it)."""
+    out: dict[str, _Report] = {}
+    for r in batch.reports:
+        out.setdefault(
+            r.report_id,
+            _Report(
+                r.report_id, r.agent_id, r.site_id, r.policy_id, r.policy_version, r.observation
+            ),
+        )
+    for b in batch.report_batches:
+        shared = (b.agent_id, b.site_id, b.policy_id, b.policy_version)
+        for item in b.reports:
+            if item.report_id not in out:
+                out[item.report_id] = _Report(item.report_id, *shared, item.observation)
+    return out
+
+
 async def _claim_report_ids(
-    connection: AsyncConnection, batch: Batch, effects: BatchEffects
+    connection: AsyncConnection,
+    incoming: dict[str, _Report],
+    batch: Batch,
+    effects: BatchEffects,
 ) -> set[str]:
     """Insert every report id; the ones actually inserted are new."""
-    rows: dict[str, dict[str, object]] = {}
-    messages: list[CameraReport | CycleReport] = [*batch.reports, *batch.cycles]
-    for message in messages:
+    rows: dict[str, dict[str, object]] = {
+        r.report_id: {
+            "report_id": r.report_id,
+            "kind": "camera-report",
+            "site_id": r.site_id,
+            "received_at": r.observation.observed_at,
+        }
+        for r in incoming.values()
+    }
+    for c in batch.cycles:
         rows.setdefault(
-            message.report_id,
+            c.report_id,
             {
-                "report_id": message.report_id,
-                "kind": message.kind,
-                "site_id": message.site_id,
-                "received_at": _message_time(message),
+                "report_id": c.report_id,
+                "kind": c.kind,
+                "site_id": c.site_id,
+                "received_at": c.finished_at,
             },
         )
     if not rows:
@@ -111,33 +166,31 @@ async def _claim_report_ids(
     )
     result = await connection.execute(statement, list(rows.values()))
     fresh = set(result.scalars().all())
+    sent = len(batch.reports) + sum(len(b.reports) for b in batch.report_batches)
     effects.new_reports = len(fresh)
-    effects.duplicates = len(batch.reports) + len(batch.cycles) - len(fresh)
+    effects.duplicates = sent + len(batch.cycles) - len(fresh)
     return fresh
 
 
-def _message_time(message: CameraReport | CycleReport | CameraHeartbeat) -> datetime:
-    if isinstance(message, CameraReport):
-        return message.observation.observed_at
-    if isinstance(message, CameraHeartbeat):
-        return message.observed_at
-    return message.finished_at
-
-
-def _policy_uses(
-    reports: list[CameraReport], heartbeats: list[CameraHeartbeat]
-) -> list[PolicyUse]:
-    messages: list[CameraReport | CameraHeartbeat] = [*reports, *heartbeats]
+def _policy_uses(reports: list[_Report], heartbeats: list[CameraHeartbeat]) -> list[PolicyUse]:
     return [
-        PolicyUse(m.agent_id, m.site_id, m.policy_id, m.policy_version, _message_time(m))
-        for m in messages
+        *(
+            PolicyUse(
+                r.agent_id, r.site_id, r.policy_id, r.policy_version, r.observation.observed_at
+            )
+            for r in reports
+        ),
+        *(
+            PolicyUse(h.agent_id, h.site_id, h.policy_id, h.policy_version, h.observed_at)
+            for h in heartbeats
+        ),
     ]
 
 
-async def _write_observations(connection: AsyncConnection, reports: list[CameraReport]) -> None:
+async def _write_observations(connection: AsyncConnection, reports: list[_Report]) -> None:
     if not reports:
         return
-    by_key: dict[tuple[str, str], list[CameraReport]] = defaultdict(list)
+    by_key: dict[tuple[str, str], list[_Report]] = defaultdict(list)
     for report in reports:
         by_key[(report.site_id, report.observation.address)].append(report)
     stored = await _stored_signatures(connection, list(by_key))
@@ -247,18 +300,13 @@ def _json_list(values: tuple[str, ...]) -> str:
     return json.dumps(list(values))
 
 
-async def _touch_agents(
-    connection: AsyncConnection,
-    reports: list[CameraReport] | list[CameraHeartbeat],
-    new_cycles: list[CycleReport],
-) -> None:
-    """An agent that reports is alive: move its last_seen forward."""
+async def _touch_agents(connection: AsyncConnection, seen_at: list[tuple[str, datetime]]) -> None:
+    """An agent that reports is alive: move its last_seen forward to the
+    newest of its (agent id, time) sightings."""
     seen: dict[str, datetime] = {}
-    messages: list[CameraReport | CycleReport | CameraHeartbeat] = [*reports, *new_cycles]
-    for message in messages:
-        when = _message_time(message)
-        if message.agent_id not in seen or when > seen[message.agent_id]:
-            seen[message.agent_id] = when
+    for agent_id, when in seen_at:
+        if agent_id not in seen or when > seen[agent_id]:
+            seen[agent_id] = when
     if not seen:
         return
     statement = (

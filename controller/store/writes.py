@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -23,11 +24,19 @@ from controller.store.agents import PolicyUse, record_policy_use
 from controller.store.devices import observations_at
 from controller.store.dialect import upsert
 from controller.store.heartbeats import apply_heartbeats
+from controller.store.report_rows import (
+    ChangeRow,
+    ClaimRow,
+    DbTime,
+    LatestRow,
+    claim_report_ids,
+    insert_changes,
+    time_param,
+    upsert_latest,
+)
 from controller.store.tables import (
     agents,
     cycles,
-    ingested_reports,
-    observation_changes,
     observations,
     quarantine,
 )
@@ -73,7 +82,7 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
                 for r in batch.rejected
             ],
         )
-    incoming = _incoming(batch)
+    incoming = _incoming(batch, time_param(connection))
     fresh = await _claim_report_ids(connection, incoming, batch, effects)
     reports = [r for r in incoming.values() if r.report_id in fresh]
     new_cycles = [c for c in batch.cycles if c.report_id in fresh]
@@ -110,24 +119,33 @@ class _Report(NamedTuple):
     policy_id: str
     policy_version: str
     observation: CameraObservation
+    stamp: DbTime
+    """``observation.observed_at`` as the rows take it (``report_rows.time_param``)."""
 
 
-def _incoming(batch: Batch) -> dict[str, _Report]:
+def _incoming(batch: Batch, when: Callable[[datetime], DbTime]) -> dict[str, _Report]:
     """Every camera report of ``batch`` by report id (the first of a
     repeated id stands for it)."""
     out: dict[str, _Report] = {}
     for r in batch.reports:
-        out.setdefault(
-            r.report_id,
-            _Report(
-                r.report_id, r.agent_id, r.site_id, r.policy_id, r.policy_version, r.observation
-            ),
-        )
+        if r.report_id not in out:
+            out[r.report_id] = _Report(
+                r.report_id,
+                r.agent_id,
+                r.site_id,
+                r.policy_id,
+                r.policy_version,
+                r.observation,
+                when(r.observation.observed_at),
+            )
     for b in batch.report_batches:
         shared = (b.agent_id, b.site_id, b.policy_id, b.policy_version)
         for item in b.reports:
             if item.report_id not in out:
-                out[item.report_id] = _Report(item.report_id, *shared, item.observation)
+                observation = item.observation
+                out[item.report_id] = _Report(
+                    item.report_id, *shared, observation, when(observation.observed_at)
+                )
     return out
 
 
@@ -138,34 +156,14 @@ async def _claim_report_ids(
     effects: BatchEffects,
 ) -> set[str]:
     """Insert every report id; the ones actually inserted are new."""
-    rows: dict[str, dict[str, object]] = {
-        r.report_id: {
-            "report_id": r.report_id,
-            "kind": "camera-report",
-            "site_id": r.site_id,
-            "received_at": r.observation.observed_at,
-        }
+    when = time_param(connection)
+    rows: dict[str, ClaimRow] = {
+        r.report_id: (r.report_id, "camera-report", r.site_id, r.stamp)
         for r in incoming.values()
     }
     for c in batch.cycles:
-        rows.setdefault(
-            c.report_id,
-            {
-                "report_id": c.report_id,
-                "kind": c.kind,
-                "site_id": c.site_id,
-                "received_at": c.finished_at,
-            },
-        )
-    if not rows:
-        return set()
-    statement = (
-        upsert(connection, ingested_reports)
-        .on_conflict_do_nothing(index_elements=["report_id"])
-        .returning(ingested_reports.c.report_id)
-    )
-    result = await connection.execute(statement, list(rows.values()))
-    fresh = set(result.scalars().all())
+        rows.setdefault(c.report_id, (c.report_id, c.kind, c.site_id, when(c.finished_at)))
+    fresh = await claim_report_ids(connection, list(rows.values()))
     sent = len(batch.reports) + sum(len(b.reports) for b in batch.report_batches)
     effects.new_reports = len(fresh)
     effects.duplicates = sent + len(batch.cycles) - len(fresh)
@@ -188,68 +186,49 @@ def _policy_uses(reports: list[_Report], heartbeats: list[CameraHeartbeat]) -> l
 
 
 async def _write_observations(connection: AsyncConnection, reports: list[_Report]) -> None:
+    """Each device's newest report becomes its latest observation; every
+    report whose facts differ from the one before it (stored or in this
+    batch) adds a history row. A report older than the stored observation
+    changes nothing: its history was already told."""
     if not reports:
         return
     by_key: dict[tuple[str, str], list[_Report]] = defaultdict(list)
     for report in reports:
         by_key[(report.site_id, report.observation.address)].append(report)
     stored = await _stored_signatures(connection, list(by_key))
-    latest: list[dict[str, object]] = []
-    changes: list[dict[str, object]] = []
+    latest: list[LatestRow] = []
+    changes: list[ChangeRow] = []
     for (site_id, address), group in by_key.items():
-        group.sort(key=lambda r: r.observation.observed_at)
+        if len(group) > 1:
+            group.sort(key=lambda r: r.observation.observed_at)
         previous = stored.get((site_id, address))
         last_signature = previous[0] if previous else None
-        newest: dict[str, object] | None = None
+        newest: LatestRow | None = None
         for report in group:
             observation = report.observation
-            if previous is not None and observation.observed_at <= previous[1]:
-                continue  # older than what is stored: history was already told
+            observed_at = observation.observed_at
+            if previous is not None and observed_at <= previous[1]:
+                continue
             signature = change_signature(observation)
             body = observation.model_dump_json()
             if signature != last_signature:
-                changes.append(
-                    {
-                        "site_id": site_id,
-                        "address": address,
-                        "report_id": report.report_id,
-                        "observed_at": observation.observed_at,
-                        "body": body,
-                    }
-                )
+                changes.append((site_id, address, report.report_id, report.stamp, body))
                 last_signature = signature
-            newest = {
-                "site_id": site_id,
-                "address": address,
-                "camera_id": observation.camera_id,
-                "agent_id": report.agent_id,
-                "report_id": report.report_id,
-                "observed_at": observation.observed_at,
-                "reachable": observation.reachable,
-                "facts_hash": signature,
-                "body": body,
-            }
+            newest = (
+                site_id,
+                address,
+                observation.camera_id,
+                report.agent_id,
+                report.report_id,
+                report.stamp,
+                observation.reachable,
+                signature,
+                body,
+            )
         if newest is not None:
             latest.append(newest)
-    if changes:
-        await connection.execute(observation_changes.insert(), changes)
-    if latest:
-        statement = upsert(connection, observations)
-        columns = (
-            "camera_id",
-            "agent_id",
-            "report_id",
-            "observed_at",
-            "reachable",
-            "facts_hash",
-            "body",
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["site_id", "address"],
-            set_={name: statement.excluded[name] for name in columns},
-            where=observations.c.observed_at < statement.excluded.observed_at,
-        )
-        await connection.execute(statement, latest)
+    await insert_changes(connection, changes)
+    await upsert_latest(connection, latest)
 
 
 async def _stored_signatures(

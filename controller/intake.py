@@ -94,39 +94,44 @@ def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
     """Validate each message (``schemas.topics.decode``) and sort it by kind."""
     batch = Batch()
     for raw in messages:
-        reason: str | None = None
-        if len(raw.payload) > max_payload_bytes:
-            reason = f"payload of {len(raw.payload)} bytes exceeds the limit of {max_payload_bytes}"
-        elif _is_batch(raw.topic):
-            try:
-                decoded = decode_report_batch(raw.topic, raw.payload)
-            except MessageError as exc:
-                reason = str(exc)
-            else:
-                if decoded.batch is not None:
-                    batch.report_batches.append(decoded.batch)
-                batch.rejected.extend(
-                    _rejected(raw, item.reason, item.payload) for item in decoded.rejected
-                )
-        else:
-            try:
-                _, message = decode(raw.topic, raw.payload)
-            except MessageError as exc:
-                reason = str(exc)
-            else:
-                if isinstance(message, CameraReport):
-                    batch.reports.append(message)
-                elif isinstance(message, CycleReport):
-                    batch.cycles.append(message)
-                elif isinstance(message, CameraHeartbeat):
-                    batch.heartbeats.append(message)
-                elif isinstance(message, CameraReportBatch):  # decoded above, item by item
-                    batch.report_batches.append(message)
-                else:
-                    batch.agent_events.append(AgentEvent(message, raw.retain))
-        if reason is not None:
-            batch.rejected.append(_rejected(raw, reason, raw.payload))
+        sort_message(batch, raw, max_payload_bytes)
     return batch
+
+
+def sort_message(batch: Batch, raw: RawMessage, max_payload_bytes: int) -> None:
+    """Validate one message and add it to ``batch`` (or to its rejected)."""
+    reason: str | None = None
+    if len(raw.payload) > max_payload_bytes:
+        reason = f"payload of {len(raw.payload)} bytes exceeds the limit of {max_payload_bytes}"
+    elif _is_batch(raw.topic):
+        try:
+            decoded = decode_report_batch(raw.topic, raw.payload)
+        except MessageError as exc:
+            reason = str(exc)
+        else:
+            if decoded.batch is not None:
+                batch.report_batches.append(decoded.batch)
+            batch.rejected.extend(
+                _rejected(raw, item.reason, item.payload) for item in decoded.rejected
+            )
+    else:
+        try:
+            _, message = decode(raw.topic, raw.payload)
+        except MessageError as exc:
+            reason = str(exc)
+        else:
+            if isinstance(message, CameraReport):
+                batch.reports.append(message)
+            elif isinstance(message, CycleReport):
+                batch.cycles.append(message)
+            elif isinstance(message, CameraHeartbeat):
+                batch.heartbeats.append(message)
+            elif isinstance(message, CameraReportBatch):  # decoded above, item by item
+                batch.report_batches.append(message)
+            else:
+                batch.agent_events.append(AgentEvent(message, raw.retain))
+    if reason is not None:
+        batch.rejected.append(_rejected(raw, reason, raw.payload))
 
 
 def _is_batch(topic: str) -> bool:

@@ -14,8 +14,9 @@ each site's retained policy, controller/policy_publish.py).
 Threads: paho runs its network loop in its own thread. Its callbacks only
 build a ``RawMessage`` and hand it to the asyncio loop with
 ``call_soon_threadsafe``; they never touch asyncio objects otherwise. The
-loop side collects messages for a few milliseconds, validates them
-(``controller.intake``), writes them in one transaction and then acks them.
+loop side validates each message as it arrives (``controller.intake``),
+collects them for a few milliseconds, writes them in one transaction and
+then acks them; the next batch is validated while one is being written.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from controller.config import MqttConfig, read_password
-from controller.intake import RawMessage, sort_messages
+from controller.intake import Batch, RawMessage, sort_message
 from controller.store import BatchEffects, Store
 from schemas.errors import CamwardenError, StoreError
 from schemas.topics import TopicKind, agent_filter, shared
@@ -89,6 +90,13 @@ class Ingest:
         self._drained = asyncio.Event()
         self._written = asyncio.Condition()
         self._publishing: dict[int, asyncio.Future[None]] = {}
+        self._pending: tuple[list[RawMessage], Batch] = ([], Batch())
+        """Messages received and validated, not yet being written."""
+        self._first_at = 0.0
+        """Loop time the oldest pending message was decoded."""
+        self._arrived = asyncio.Event()
+        self._taken = asyncio.Event()
+        self._stopping = False
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -246,38 +254,56 @@ class Ingest:
             self._ready.set_result(None)
 
     async def run(self) -> None:
-        """Write batches until ``close`` asks to stop (or cancelled)."""
+        """Decode and write until ``close`` asks to stop (or cancelled).
+
+        Two tasks share the loop: one validates each message as it arrives
+        into the next batch, the other writes the previous batch in one
+        transaction and then acks it. Writing waits mostly on the
+        database driver's thread (or server), so the next batch is
+        validated meanwhile instead of after it."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._decode_arrivals())
+            tasks.create_task(self._write_batches())
+
+    async def _decode_arrivals(self) -> None:
+        while True:
+            while len(self._pending[0]) >= BATCH_MAX:  # the writer is behind
+                self._taken.clear()
+                await self._taken.wait()
+            item = await self._queue.get()
+            if item is _STOP:
+                self._stopping = True
+                self._arrived.set()
+                return
+            assert isinstance(item, RawMessage)
+            raws, batch = self._pending
+            if not raws:
+                self._first_at = asyncio.get_running_loop().time()
+            sort_message(batch, item, self.config.max_payload_bytes)
+            raws.append(item)
+            self._arrived.set()
+            await asyncio.sleep(0)  # let a write in flight go on between messages
+
+    async def _write_batches(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            first = await self._queue.get()
-            if first is _STOP:
-                self._drained.set()
-                return
-            items = [first]
-            stop = False
-            deadline = loop.time() + BATCH_WINDOW_S
-            while len(items) < BATCH_MAX:
-                try:
-                    item = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        item = await asyncio.wait_for(self._queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                if item is _STOP:
-                    stop = True
-                    break
-                items.append(item)
-            await self._write([i for i in items if isinstance(i, RawMessage)])
-            if stop:
-                self._drained.set()
-                return
+            await self._arrived.wait()
+            self._arrived.clear()
+            if not self._pending[0]:
+                if self._stopping:
+                    self._drained.set()
+                    return
+                continue
+            remaining = self._first_at + BATCH_WINDOW_S - loop.time()
+            if remaining > 0 and not self._stopping:
+                await asyncio.sleep(remaining)  # collect a few more messages
+            raws, batch = self._pending
+            self._pending = ([], Batch())
+            self._taken.set()
+            self._arrived.set()  # look again: more may have arrived meanwhile
+            await self._write(raws, batch)
 
-    async def _write(self, raws: list[RawMessage]) -> None:
-        batch = sort_messages(raws, self.config.max_payload_bytes)
+    async def _write(self, raws: list[RawMessage], batch: Batch) -> None:
         for rejected in batch.rejected:
             log.warning("quarantined message on %s: %s", rejected.topic, rejected.reason)
         delay = 0.5

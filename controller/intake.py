@@ -5,8 +5,10 @@ message). Everything that can be wrong with a payload is decided here: too
 large, not JSON, not the schema, an agent speaking for another site. Those
 become ``Rejected`` entries for the quarantine, never exceptions.
 
-A ``CameraReportBatch`` becomes its camera reports, next to the single
-ones older agents send: the store sees no difference. A batch whose
+A valid ``CameraReportBatch`` is kept whole (``Batch.report_batches``),
+next to the single reports older agents send; the store takes each of its
+items as the camera report it stands for, reading the shared fields once
+instead of building a ``CameraReport`` per camera. A batch whose
 envelope is wrong (or that is too large) is quarantined whole; a bad item
 of an otherwise valid batch is quarantined alone, with its index, reason
 and bytes, and the batch's other reports are taken
@@ -70,6 +72,8 @@ class Batch:
     """Valid messages in arrival order, by kind, and the rejected ones."""
 
     reports: list[CameraReport] = field(default_factory=list)
+    report_batches: list[CameraReportBatch] = field(default_factory=list)
+    """Each holds only valid items; its camera reports count like ``reports``."""
     cycles: list[CycleReport] = field(default_factory=list)
     heartbeats: list[CameraHeartbeat] = field(default_factory=list)
     agent_events: list[AgentEvent] = field(default_factory=list)
@@ -78,6 +82,7 @@ class Batch:
     def __len__(self) -> int:
         return (
             len(self.reports)
+            + sum(len(b.reports) for b in self.report_batches)
             + len(self.cycles)
             + len(self.heartbeats)
             + len(self.agent_events)
@@ -89,38 +94,44 @@ def sort_messages(messages: list[RawMessage], max_payload_bytes: int) -> Batch:
     """Validate each message (``schemas.topics.decode``) and sort it by kind."""
     batch = Batch()
     for raw in messages:
-        reason: str | None = None
-        if len(raw.payload) > max_payload_bytes:
-            reason = f"payload of {len(raw.payload)} bytes exceeds the limit of {max_payload_bytes}"
-        elif _is_batch(raw.topic):
-            try:
-                decoded = decode_report_batch(raw.topic, raw.payload)
-            except MessageError as exc:
-                reason = str(exc)
-            else:
-                batch.reports.extend(decoded.reports)
-                batch.rejected.extend(
-                    _rejected(raw, item.reason, item.payload) for item in decoded.rejected
-                )
-        else:
-            try:
-                _, message = decode(raw.topic, raw.payload)
-            except MessageError as exc:
-                reason = str(exc)
-            else:
-                if isinstance(message, CameraReport):
-                    batch.reports.append(message)
-                elif isinstance(message, CycleReport):
-                    batch.cycles.append(message)
-                elif isinstance(message, CameraHeartbeat):
-                    batch.heartbeats.append(message)
-                elif isinstance(message, CameraReportBatch):  # decoded above, item by item
-                    batch.reports.extend(message.camera_reports())
-                else:
-                    batch.agent_events.append(AgentEvent(message, raw.retain))
-        if reason is not None:
-            batch.rejected.append(_rejected(raw, reason, raw.payload))
+        sort_message(batch, raw, max_payload_bytes)
     return batch
+
+
+def sort_message(batch: Batch, raw: RawMessage, max_payload_bytes: int) -> None:
+    """Validate one message and add it to ``batch`` (or to its rejected)."""
+    reason: str | None = None
+    if len(raw.payload) > max_payload_bytes:
+        reason = f"payload of {len(raw.payload)} bytes exceeds the limit of {max_payload_bytes}"
+    elif _is_batch(raw.topic):
+        try:
+            decoded = decode_report_batch(raw.topic, raw.payload)
+        except MessageError as exc:
+            reason = str(exc)
+        else:
+            if decoded.batch is not None:
+                batch.report_batches.append(decoded.batch)
+            batch.rejected.extend(
+                _rejected(raw, item.reason, item.payload) for item in decoded.rejected
+            )
+    else:
+        try:
+            _, message = decode(raw.topic, raw.payload)
+        except MessageError as exc:
+            reason = str(exc)
+        else:
+            if isinstance(message, CameraReport):
+                batch.reports.append(message)
+            elif isinstance(message, CycleReport):
+                batch.cycles.append(message)
+            elif isinstance(message, CameraHeartbeat):
+                batch.heartbeats.append(message)
+            elif isinstance(message, CameraReportBatch):  # decoded above, item by item
+                batch.report_batches.append(message)
+            else:
+                batch.agent_events.append(AgentEvent(message, raw.retain))
+    if reason is not None:
+        batch.rejected.append(_rejected(raw, reason, raw.payload))
 
 
 def _is_batch(topic: str) -> bool:

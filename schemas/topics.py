@@ -261,8 +261,16 @@ class RejectedItem:
 
 @dataclass(frozen=True, slots=True)
 class DecodedBatch:
-    reports: tuple[CameraReport, ...]
+    batch: CameraReportBatch | None
+    """The valid items in their envelope (``None``: no item was valid). Kept
+    whole so that a reader of many batches need not build a
+    ``CameraReport`` per camera."""
     rejected: tuple[RejectedItem, ...]
+
+    @property
+    def reports(self) -> tuple[CameraReport, ...]:
+        """The valid items as camera reports."""
+        return self.batch.camera_reports() if self.batch is not None else ()
 
 
 def decode_report_batch(topic: str, payload: bytes) -> DecodedBatch:
@@ -286,7 +294,7 @@ def decode_report_batch(topic: str, payload: bytes) -> DecodedBatch:
         pass
     else:
         _same_speaker(topic, where, batch.site_id, batch.agent_id)
-        return DecodedBatch(batch.camera_reports(), ())
+        return DecodedBatch(batch, ())
     envelope = _validate(topic, _BatchEnvelope, payload)
     _same_speaker(topic, where, envelope.site_id, envelope.agent_id)
     good: list[BatchedReport] = []
@@ -308,8 +316,8 @@ def decode_report_batch(topic: str, payload: bytes) -> DecodedBatch:
             continue
         first_index[report.report_id] = index
         good.append(report)
-    reports: tuple[CameraReport, ...] = ()
+    kept: CameraReportBatch | None = None
     if good:
         fields = envelope.model_dump(exclude={"reports", "kind", "schema_version"})
-        reports = CameraReportBatch(**fields, reports=tuple(good)).camera_reports()
-    return DecodedBatch(reports, tuple(rejected))
+        kept = CameraReportBatch(**fields, reports=tuple(good))
+    return DecodedBatch(kept, tuple(rejected))

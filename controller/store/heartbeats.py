@@ -16,16 +16,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from controller.store.devices import observations_at
 from controller.store.dialect import upsert
 from controller.store.tables import ingested_reports, observations
 from schemas.messages import CameraHeartbeat
 
 log = logging.getLogger(__name__)
-
-_KEY_CHUNK = 400
 
 
 @dataclass(slots=True)
@@ -99,13 +98,8 @@ async def _stored_hashes(
     connection: AsyncConnection, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = keys[start : start + _KEY_CHUNK]
-        result = await connection.execute(
-            select(observations.c.site_id, observations.c.address, observations.c.facts_hash).where(
-                tuple_(observations.c.site_id, observations.c.address).in_(chunk)
-            )
-        )
-        for site_id, address, facts_hash in result:
-            found[(site_id, address)] = facts_hash
+    async for site_id, address, facts_hash in observations_at(
+        connection, keys, observations.c.facts_hash
+    ):
+        found[(site_id, address)] = facts_hash
     return found

@@ -37,3 +37,16 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def sqlite_time(value: datetime) -> str:
+    """``value`` as the text ``UtcDateTime`` stores on SQLite (UTC, no zone,
+    microseconds always: "2026-11-24 09:00:00.000000"), for statements that
+    bypass the type (``store.report_rows``). Stored times compare as text,
+    so it must be exactly that form; a test holds it to SQLAlchemy's."""
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError(f"naive datetime {value!r} given to the store; times are UTC-aware")
+    if offset:
+        value -= offset
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

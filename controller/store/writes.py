@@ -11,28 +11,42 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, case, select, tuple_, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.intake import Batch, change_signature
 from controller.store.agents import PolicyUse, record_policy_use
+from controller.store.devices import observations_at
 from controller.store.dialect import upsert
 from controller.store.heartbeats import apply_heartbeats
+from controller.store.report_rows import (
+    ChangeRow,
+    ClaimRow,
+    DbTime,
+    LatestRow,
+    claim_report_ids,
+    insert_changes,
+    time_param,
+    upsert_latest,
+)
 from controller.store.tables import (
     agents,
     cycles,
-    ingested_reports,
-    observation_changes,
     observations,
     quarantine,
 )
-from schemas.messages import AgentBirth, AgentDeath, CameraHeartbeat, CameraReport, CycleReport
-
-_KEY_CHUNK = 400
-"""Composite keys per ``IN`` (well under SQLite's bound-parameter limit)."""
+from schemas.messages import (
+    AgentBirth,
+    AgentDeath,
+    CameraHeartbeat,
+    CameraObservation,
+    CycleReport,
+)
 
 
 @dataclass(slots=True)
@@ -68,18 +82,25 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
                 for r in batch.rejected
             ],
         )
-    fresh = await _claim_report_ids(connection, batch, effects)
-    reports = [r for r in batch.reports if r.report_id in fresh]
+    incoming = _incoming(batch, time_param(connection))
+    fresh = await _claim_report_ids(connection, incoming, batch, effects)
+    reports = [r for r in incoming.values() if r.report_id in fresh]
     new_cycles = [c for c in batch.cycles if c.report_id in fresh]
     await _write_observations(connection, reports)
     await _write_cycles(connection, new_cycles)
-    await _touch_agents(connection, reports, new_cycles)
+    await _touch_agents(
+        connection,
+        [
+            *((r.agent_id, r.observation.observed_at) for r in reports),
+            *((c.agent_id, c.finished_at) for c in new_cycles),
+        ],
+    )
     beats = await apply_heartbeats(connection, batch.heartbeats)
     effects.new_reports += len(beats.fresh)
     effects.duplicates += beats.duplicates
     effects.heartbeat_cameras += beats.applied
     effects.heartbeat_gaps += len(beats.gaps)
-    await _touch_agents(connection, beats.fresh, [])
+    await _touch_agents(connection, [(h.agent_id, h.observed_at) for h in beats.fresh])
     await record_policy_use(connection, _policy_uses(reports, beats.fresh))
     effects.cycled_sites.update(c.site_id for c in new_cycles)
     for event in batch.agent_events:
@@ -88,135 +109,137 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
     return effects
 
 
+class _Report(NamedTuple):
+    """One camera report, single or an item of a batch: what the store
+    reads of it (a batch's shared fields are not copied into a model)."""
+
+    report_id: str
+    agent_id: str
+    site_id: str
+    policy_id: str
+    policy_version: str
+    observation: CameraObservation
+    stamp: DbTime
+    """``observation.observed_at`` as the rows take it (``report_rows.time_param``)."""
+
+
+def _incoming(batch: Batch, when: Callable[[datetime], DbTime]) -> dict[str, _Report]:
+    """Every camera report of ``batch`` by report id (the first of a
+    repeated id stands for it)."""
+    out: dict[str, _Report] = {}
+    for r in batch.reports:
+        if r.report_id not in out:
+            out[r.report_id] = _Report(
+                r.report_id,
+                r.agent_id,
+                r.site_id,
+                r.policy_id,
+                r.policy_version,
+                r.observation,
+                when(r.observation.observed_at),
+            )
+    for b in batch.report_batches:
+        shared = (b.agent_id, b.site_id, b.policy_id, b.policy_version)
+        for item in b.reports:
+            if item.report_id not in out:
+                observation = item.observation
+                out[item.report_id] = _Report(
+                    item.report_id, *shared, observation, when(observation.observed_at)
+                )
+    return out
+
+
 async def _claim_report_ids(
-    connection: AsyncConnection, batch: Batch, effects: BatchEffects
+    connection: AsyncConnection,
+    incoming: dict[str, _Report],
+    batch: Batch,
+    effects: BatchEffects,
 ) -> set[str]:
     """Insert every report id; the ones actually inserted are new."""
-    rows: dict[str, dict[str, object]] = {}
-    messages: list[CameraReport | CycleReport] = [*batch.reports, *batch.cycles]
-    for message in messages:
-        rows.setdefault(
-            message.report_id,
-            {
-                "report_id": message.report_id,
-                "kind": message.kind,
-                "site_id": message.site_id,
-                "received_at": _message_time(message),
-            },
-        )
-    if not rows:
-        return set()
-    statement = (
-        upsert(connection, ingested_reports)
-        .on_conflict_do_nothing(index_elements=["report_id"])
-        .returning(ingested_reports.c.report_id)
-    )
-    result = await connection.execute(statement, list(rows.values()))
-    fresh = set(result.scalars().all())
+    when = time_param(connection)
+    rows: dict[str, ClaimRow] = {
+        r.report_id: (r.report_id, "camera-report", r.site_id, r.stamp)
+        for r in incoming.values()
+    }
+    for c in batch.cycles:
+        rows.setdefault(c.report_id, (c.report_id, c.kind, c.site_id, when(c.finished_at)))
+    fresh = await claim_report_ids(connection, list(rows.values()))
+    sent = len(batch.reports) + sum(len(b.reports) for b in batch.report_batches)
     effects.new_reports = len(fresh)
-    effects.duplicates = len(batch.reports) + len(batch.cycles) - len(fresh)
+    effects.duplicates = sent + len(batch.cycles) - len(fresh)
     return fresh
 
 
-def _message_time(message: CameraReport | CycleReport | CameraHeartbeat) -> datetime:
-    if isinstance(message, CameraReport):
-        return message.observation.observed_at
-    if isinstance(message, CameraHeartbeat):
-        return message.observed_at
-    return message.finished_at
-
-
-def _policy_uses(
-    reports: list[CameraReport], heartbeats: list[CameraHeartbeat]
-) -> list[PolicyUse]:
-    messages: list[CameraReport | CameraHeartbeat] = [*reports, *heartbeats]
+def _policy_uses(reports: list[_Report], heartbeats: list[CameraHeartbeat]) -> list[PolicyUse]:
     return [
-        PolicyUse(m.agent_id, m.site_id, m.policy_id, m.policy_version, _message_time(m))
-        for m in messages
+        *(
+            PolicyUse(
+                r.agent_id, r.site_id, r.policy_id, r.policy_version, r.observation.observed_at
+            )
+            for r in reports
+        ),
+        *(
+            PolicyUse(h.agent_id, h.site_id, h.policy_id, h.policy_version, h.observed_at)
+            for h in heartbeats
+        ),
     ]
 
 
-async def _write_observations(connection: AsyncConnection, reports: list[CameraReport]) -> None:
+async def _write_observations(connection: AsyncConnection, reports: list[_Report]) -> None:
+    """Each device's newest report becomes its latest observation; every
+    report whose facts differ from the one before it (stored or in this
+    batch) adds a history row. A report older than the stored observation
+    changes nothing: its history was already told."""
     if not reports:
         return
-    by_key: dict[tuple[str, str], list[CameraReport]] = defaultdict(list)
+    by_key: dict[tuple[str, str], list[_Report]] = defaultdict(list)
     for report in reports:
         by_key[(report.site_id, report.observation.address)].append(report)
     stored = await _stored_signatures(connection, list(by_key))
-    latest: list[dict[str, object]] = []
-    changes: list[dict[str, object]] = []
+    latest: list[LatestRow] = []
+    changes: list[ChangeRow] = []
     for (site_id, address), group in by_key.items():
-        group.sort(key=lambda r: r.observation.observed_at)
+        if len(group) > 1:
+            group.sort(key=lambda r: r.observation.observed_at)
         previous = stored.get((site_id, address))
         last_signature = previous[0] if previous else None
-        newest: dict[str, object] | None = None
+        newest: LatestRow | None = None
         for report in group:
             observation = report.observation
-            if previous is not None and observation.observed_at <= previous[1]:
-                continue  # older than what is stored: history was already told
+            observed_at = observation.observed_at
+            if previous is not None and observed_at <= previous[1]:
+                continue
             signature = change_signature(observation)
             body = observation.model_dump_json()
             if signature != last_signature:
-                changes.append(
-                    {
-                        "site_id": site_id,
-                        "address": address,
-                        "report_id": report.report_id,
-                        "observed_at": observation.observed_at,
-                        "body": body,
-                    }
-                )
+                changes.append((site_id, address, report.report_id, report.stamp, body))
                 last_signature = signature
-            newest = {
-                "site_id": site_id,
-                "address": address,
-                "camera_id": observation.camera_id,
-                "agent_id": report.agent_id,
-                "report_id": report.report_id,
-                "observed_at": observation.observed_at,
-                "reachable": observation.reachable,
-                "facts_hash": signature,
-                "body": body,
-            }
+            newest = (
+                site_id,
+                address,
+                observation.camera_id,
+                report.agent_id,
+                report.report_id,
+                report.stamp,
+                observation.reachable,
+                signature,
+                body,
+            )
         if newest is not None:
             latest.append(newest)
-    if changes:
-        await connection.execute(observation_changes.insert(), changes)
-    if latest:
-        statement = upsert(connection, observations)
-        columns = (
-            "camera_id",
-            "agent_id",
-            "report_id",
-            "observed_at",
-            "reachable",
-            "facts_hash",
-            "body",
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["site_id", "address"],
-            set_={name: statement.excluded[name] for name in columns},
-            where=observations.c.observed_at < statement.excluded.observed_at,
-        )
-        await connection.execute(statement, latest)
+    await insert_changes(connection, changes)
+    await upsert_latest(connection, latest)
 
 
 async def _stored_signatures(
     connection: AsyncConnection, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[str, datetime]]:
     found: dict[tuple[str, str], tuple[str, datetime]] = {}
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = keys[start : start + _KEY_CHUNK]
-        result = await connection.execute(
-            select(
-                observations.c.site_id,
-                observations.c.address,
-                observations.c.facts_hash,
-                observations.c.observed_at,
-            ).where(tuple_(observations.c.site_id, observations.c.address).in_(chunk))
-        )
-        for site_id, address, signature, observed_at in result:
-            found[(site_id, address)] = (signature, observed_at)
+    columns = (observations.c.facts_hash, observations.c.observed_at)
+    async for site_id, address, signature, observed_at in observations_at(
+        connection, keys, *columns
+    ):
+        found[(site_id, address)] = (signature, observed_at)
     return found
 
 
@@ -256,18 +279,13 @@ def _json_list(values: tuple[str, ...]) -> str:
     return json.dumps(list(values))
 
 
-async def _touch_agents(
-    connection: AsyncConnection,
-    reports: list[CameraReport] | list[CameraHeartbeat],
-    new_cycles: list[CycleReport],
-) -> None:
-    """An agent that reports is alive: move its last_seen forward."""
+async def _touch_agents(connection: AsyncConnection, seen_at: list[tuple[str, datetime]]) -> None:
+    """An agent that reports is alive: move its last_seen forward to the
+    newest of its (agent id, time) sightings."""
     seen: dict[str, datetime] = {}
-    messages: list[CameraReport | CycleReport | CameraHeartbeat] = [*reports, *new_cycles]
-    for message in messages:
-        when = _message_time(message)
-        if message.agent_id not in seen or when > seen[message.agent_id]:
-            seen[message.agent_id] = when
+    for agent_id, when in seen_at:
+        if agent_id not in seen or when > seen[agent_id]:
+            seen[agent_id] = when
     if not seen:
         return
     statement = (

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from lxml import etree
 from zeep.proxy import AsyncServiceProxy
 
 from agent.onvif import lean
@@ -26,7 +25,7 @@ from agent.onvif.boundary import ConnectionLost, error_info, soap_boundary
 from agent.onvif.digest import DigestAuth
 from agent.onvif.transport import HTTP_AUTH
 from agent.onvif.wsdl_cache import ServiceDef
-from agent.onvif.wsse import security_header
+from agent.onvif.wsse import UsernameTokenText, security_header
 from schemas.errors import CameraError
 from schemas.messages import CameraErrorInfo
 
@@ -83,6 +82,7 @@ class CameraSession:
         self._templates = templates
         """Lean request templates shared by the client's cameras; None: zeep only."""
         self._proxies: dict[tuple[str, str], Any] = {}
+        self._token: UsernameTokenText | None = None
         self.clock_offset = timedelta(0)
         """Camera clock minus ours, learnt from GetSystemDateAndTime."""
         self.errors: list[CameraErrorInfo] = []
@@ -116,6 +116,14 @@ class CameraSession:
             return None
         created = self._clock() + self.clock_offset
         return [security_header(self._username, self._password, created)]
+
+    def _header_text(self, auth: bool) -> str | None:
+        """``_headers``' header as text, for the lean path's templates."""
+        if not auth or self._username is None or self._password is None:
+            return None
+        if self._token is None:
+            self._token = UsernameTokenText(self._username, self._password)
+        return self._token.render(self._clock() + self.clock_offset)
 
     async def call(self, service: ServiceDef, xaddr: str, operation: str, *,
                    auth: bool = True, **params: Any) -> Any:
@@ -172,10 +180,7 @@ class CameraSession:
         answer ourselves, hand any other (faults, other statuses, shapes we do
         not know) to zeep's own reply processing, so it is judged as before."""
         client = self._clients[service.key]
-        headers = self._headers(auth)
-        header = (None if headers is None
-                  else etree.tostring(headers[0], encoding="unicode"))
-        message = template.render(header, params)
+        message = template.render(self._header_text(auth), params)
         reply = await client.transport.post(xaddr, message, template.headers)
         try:
             return lean.read_reply(reply, operation)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import os
 from datetime import UTC, datetime
 
@@ -77,10 +78,13 @@ class UsernameTokenText:
     gives for the same nonce and moment.
     """
 
-    __slots__ = ("_head", "_password")
+    __slots__ = ("_created", "_head", "_password")
 
     def __init__(self, username: str, password: str) -> None:
         self._password = password.encode("utf-8")
+        self._created: tuple[int, str] = (0, "")
+        """The last ``Created`` text and its whole second: a camera's calls
+        mostly fall within the same second, and strftime is not free."""
         element = etree.Element(f"{{{WSSE_NS}}}Username", nsmap={"wsse": WSSE_NS})
         element.text = username
         escaped = etree.tostring(element, encoding="unicode")
@@ -94,7 +98,14 @@ class UsernameTokenText:
     def render(self, created: datetime, nonce: bytes | None = None) -> str:
         """The ``wsse:Security`` element's text for one SOAP call."""
         nonce = os.urandom(16) if nonce is None else nonce
-        created_str = created_text(created)
+        if created.tzinfo is None:
+            raise ValueError("WS-Security Created needs an aware datetime")
+        second = math.floor(created.timestamp())
+        if self._created[0] == second and self._created[1]:
+            created_str = self._created[1]
+        else:
+            created_str = created_text(created)
+            self._created = (second, created_str)
         digest = hashlib.sha1(nonce + created_str.encode("ascii") + self._password).digest()
         return (
             f"{self._head}{base64.b64encode(digest).decode('ascii')}</wsse:Password>"

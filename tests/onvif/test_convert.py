@@ -129,6 +129,16 @@ def test_username_token_text_is_the_element_serialised(username: str) -> None:
     assert text == etree.tostring(element, encoding="unicode")
 
 
+def test_username_token_text_dates_each_call_by_its_own_second() -> None:
+    token = UsernameTokenText("admin", "pw")
+    base = datetime(2026, 1, 2, 3, 4, 5, 999000, tzinfo=UTC)
+    for moment in (base, base + timedelta(milliseconds=1), base, base + timedelta(hours=-1)):
+        assert token.render(moment, nonce=b"n" * 16) == etree.tostring(
+            security_header("admin", "pw", moment, nonce=b"n" * 16), encoding="unicode")
+    with pytest.raises(ValueError, match="aware"):
+        token.render(datetime(2026, 1, 1))
+
+
 def test_username_token_text_refuses_what_lxml_refuses() -> None:
     with pytest.raises(ValueError, match="XML compatible"):
         UsernameTokenText("admin\x01", "pw")

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from lxml import etree
 from zeep.proxy import AsyncServiceProxy
 
 from agent.onvif import lean
 from agent.onvif.boundary import ConnectionLost, error_info, soap_boundary
 from agent.onvif.digest import DigestAuth
-from agent.onvif.transport import HTTP_AUTH
+from agent.onvif.transport import HTTP_AUTH, HttpReply
 from agent.onvif.wsdl_cache import ServiceDef
-from agent.onvif.wsse import security_header
+from agent.onvif.wsse import UsernameTokenText, security_header
+from agent.onvif.zeep_clients import ZeepClients
 from schemas.errors import CameraError
 from schemas.messages import CameraErrorInfo
 
@@ -59,14 +59,14 @@ class Outcome:
 class CameraSession:
     """Calls to one camera at ``address`` (host:port) for one collect.
 
-    ``clients`` maps ``ServiceDef.key`` to a zeep AsyncClient sharing our
-    transport; ``shared`` is the client-wide semaphore; ``digest`` the HTTP
+    ``clients`` gives the zeep AsyncClient of a service, sharing our
+    transport, made on first need; ``shared`` is the client-wide semaphore; ``digest`` the HTTP
     Digest state of this camera account (kept by the client across collects;
     None when auditing anonymously).
     """
 
     def __init__(self, address: str, username: str | None, password: str | None, *,
-                 clients: dict[str, Any], shared: asyncio.Semaphore, limits: Limits,
+                 clients: ZeepClients, shared: asyncio.Semaphore, limits: Limits,
                  clock: Callable[[], datetime], digest: DigestAuth | None = None,
                  templates: dict[tuple[Any, ...], lean.Template | None] | None = None) -> None:
         self.address = address
@@ -74,7 +74,7 @@ class CameraSession:
         self.device_url = f"{self.base_url}/onvif/device_service"
         self._username = username
         self._password = password
-        self._clients = clients
+        self._zeep = clients
         self._shared = shared
         self._own = asyncio.Semaphore(limits.per_camera)
         self._limits = limits
@@ -83,6 +83,7 @@ class CameraSession:
         self._templates = templates
         """Lean request templates shared by the client's cameras; None: zeep only."""
         self._proxies: dict[tuple[str, str], Any] = {}
+        self._token: UsernameTokenText | None = None
         self.clock_offset = timedelta(0)
         """Camera clock minus ours, learnt from GetSystemDateAndTime."""
         self.errors: list[CameraErrorInfo] = []
@@ -99,13 +100,13 @@ class CameraSession:
         """Keep an error for the report."""
         self.errors.append(error_info(error))
 
-    def _proxy(self, service: ServiceDef, xaddr: str) -> Any:
+    async def _proxy(self, service: ServiceDef, xaddr: str) -> Any:
         key = (service.key, xaddr)
         proxy = self._proxies.get(key)
         if proxy is None:
             # zeep's AsyncClient.create_service returns a *sync* proxy; build the
             # async one ourselves from the parsed binding (no WSDL work here).
-            client = self._clients[service.key]
+            client = await self._zeep.get(service)
             binding = client.wsdl.bindings[service.binding_qname]
             proxy = AsyncServiceProxy(client, binding, address=xaddr)  # type: ignore[no-untyped-call]
             self._proxies[key] = proxy
@@ -117,14 +118,25 @@ class CameraSession:
         created = self._clock() + self.clock_offset
         return [security_header(self._username, self._password, created)]
 
+    def _header_text(self, auth: bool) -> str | None:
+        """``_headers``' header as text, for the lean path's templates."""
+        if not auth or self._username is None or self._password is None:
+            return None
+        if self._token is None:
+            self._token = UsernameTokenText(self._username, self._password)
+        return self._token.render(self._clock() + self.clock_offset)
+
     async def call(self, service: ServiceDef, xaddr: str, operation: str, *,
                    auth: bool = True, **params: Any) -> Any:
         """One SOAP read. Raises a ``CameraError`` kind naming camera and operation.
 
         With ``auth``, the call is signed (WS-Security) and may answer an HTTP
-        Digest challenge; without, it goes out bare (the anonymous probe)."""
-        template = self._template(service, operation, params)
-        method = (getattr(self._proxy(service, xaddr), operation) if template is None
+        Digest challenge; without, it goes out bare (the anonymous probe).
+
+        A zeep client a call needs is made before its timeout starts, so that
+        parsing a WSDL (once per process) never counts against a camera."""
+        template = await self._template(service, operation, params)
+        method = (getattr(await self._proxy(service, xaddr), operation) if template is None
                   else None)
         attempt = 0
         while True:
@@ -136,8 +148,11 @@ class CameraSession:
                             if method is not None:
                                 return await method(_soapheaders=self._headers(auth), **params)
                             assert template is not None
-                            return await self._lean_call(service, xaddr, operation, template,
-                                                         auth, params)
+                            reply = await self._lean_call(service, xaddr, operation, template,
+                                                          auth, params)
+                            if not isinstance(reply, HttpReply):
+                                return reply
+                break  # an answer only zeep can read
             except ConnectionLost:
                 if attempt >= self._limits.retries:
                     raise
@@ -146,19 +161,21 @@ class CameraSession:
             delay = self._limits.backoff * (2**attempt)
             attempt += 1
             await asyncio.sleep(delay + random.uniform(0, delay))
+        client = await self._zeep.get(service)
+        binding = client.wsdl.bindings[service.binding_qname]
+        with soap_boundary(self.address, operation):
+            return binding.process_reply(client, binding.get(operation), reply)
 
-    def _template(self, service: ServiceDef, operation: str,
-                  params: dict[str, Any]) -> lean.Template | None:
+    async def _template(self, service: ServiceDef, operation: str,
+                        params: dict[str, Any]) -> lean.Template | None:
         """The lean request template for this call, built on first use; None
         when the lean path is off, does not read this operation, or zeep's
         request could not be cut into a template (then zeep makes the call)."""
         if self._templates is None or not lean.covers(operation):
             return None
-        key = (service.key, operation,
-               tuple((name, None if isinstance(value, str) else repr(value))
-                     for name, value in params.items()))
+        key = lean.template_key(service.key, operation, params)
         if key not in self._templates:
-            client = self._clients[service.key]
+            client = await self._zeep.get(service)
             binding = client.wsdl.bindings[service.binding_qname]
             try:
                 self._templates[key] = lean.build_template(client, binding, operation, params)
@@ -168,20 +185,18 @@ class CameraSession:
 
     async def _lean_call(self, service: ServiceDef, xaddr: str, operation: str,
                          template: lean.Template, auth: bool, params: dict[str, Any]) -> Any:
-        """Post the templated request on zeep's transport; read a recognised
-        answer ourselves, hand any other (faults, other statuses, shapes we do
-        not know) to zeep's own reply processing, so it is judged as before."""
-        client = self._clients[service.key]
-        headers = self._headers(auth)
-        header = (None if headers is None
-                  else etree.tostring(headers[0], encoding="unicode"))
-        message = template.render(header, params)
-        reply = await client.transport.post(xaddr, message, template.headers)
+        """Post the templated request on zeep's transport and read a
+        recognised answer ourselves; a SOAP fault (or an error status) is
+        raised by zeep's own fault reader, which needs no WSDL. Any other
+        answer (a shape we do not know) is returned as the ``HttpReply`` for
+        zeep's reply processing (``call``), so it is judged as before."""
+        message = template.render(self._header_text(auth), params)
+        reply = await self._zeep.transport.post(xaddr, message, template.headers)
         try:
             return lean.read_reply(reply, operation)
         except lean.Unrecognised:
-            binding = client.wsdl.bindings[service.binding_qname]
-            return binding.process_reply(client, binding.get(operation), reply)
+            lean.raise_fault(reply, self._zeep.transport)
+            return reply
 
     async def attempt(self, service: ServiceDef, xaddr: str, operation: str, *,
                       auth: bool = True, note: bool = True, **params: Any) -> Outcome:

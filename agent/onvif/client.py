@@ -1,8 +1,9 @@
 """``OnvifClient``: audits cameras over ONVIF, many at a time, cheaply.
 
 One client per agent process. It owns one aiohttp session (one connection
-pool) and one zeep client per service WSDL; the WSDLs themselves are parsed
-once per process (``wsdl_cache``). ``collect`` never raises for anything a
+pool) and one zeep client per service WSDL, made when a call first needs
+zeep (``zeep_clients``: the lean path's own calls need none); the WSDLs
+themselves are parsed once per process (``wsdl_cache``). ``collect`` never raises for anything a
 camera does: what went wrong is in ``Collected.errors``.
 """
 
@@ -16,14 +17,14 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
-from zeep.client import AsyncClient
 
-from agent.onvif import wsdl_cache
 from agent.onvif.camera import CameraSession, Limits
 from agent.onvif.collect import gather
 from agent.onvif.digest import DigestAuth
 from agent.onvif.lean import Template
+from agent.onvif.lean_requests import STORED
 from agent.onvif.transport import AiohttpTransport
+from agent.onvif.zeep_clients import ZeepClients
 from schemas.facts import CameraFacts
 from schemas.messages import CameraErrorInfo
 
@@ -96,28 +97,24 @@ class OnvifClient:
         self._cameras: asyncio.Semaphore | None = None
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
-        self._clients: dict[str, Any] = {}
+        self._clients: ZeepClients | None = None
         self._shared: asyncio.Semaphore | None = None
-        self._templates: dict[tuple[Any, ...], Template | None] | None = {} if lean else None
-        """Lean request templates (``agent.onvif.lean``); None: every call via zeep."""
+        self._templates: dict[tuple[Any, ...], Template | None] | None = (
+            dict(STORED) if lean else None)
+        """Lean request templates (``agent.onvif.lean``), starting with the
+        stored ones; None: every call via zeep."""
         self._digests: dict[tuple[str, str], DigestAuth] = {}
         """HTTP Digest state per (address, username): a camera that wanted
         Digest once is sent it up front next time."""
 
     async def __aenter__(self) -> OnvifClient:
-        documents = await asyncio.to_thread(wsdl_cache.load_all)
         connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0)
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._limits.timeout),
             cookie_jar=aiohttp.DummyCookieJar(),
         )
-        transport = AiohttpTransport(self._session)
-        settings = wsdl_cache.zeep_settings()
-        self._clients = {
-            key: AsyncClient(doc, transport=transport, settings=settings)  # type: ignore[no-untyped-call]
-            for key, doc in documents.items()
-        }
+        self._clients = ZeepClients(AiohttpTransport(self._session))
         self._shared = asyncio.Semaphore(self._max_concurrency)
         self._cameras = asyncio.Semaphore(self._max_cameras)
         return self
@@ -127,14 +124,15 @@ class OnvifClient:
         if self._session is not None:
             await self._session.close()
         self._session = None
-        self._clients = {}
+        self._clients = None
 
     async def collect(self, address: str, credentials: Credentials | None) -> Collected:
         """Audit the camera at ``address`` (host:port) with ``credentials``
         (None: anonymously). Raises only for misuse: a bad address
         (ValueError) or a client not entered (RuntimeError)."""
         check_address(address)
-        if self._session is None or self._shared is None or self._cameras is None:
+        if (self._session is None or self._shared is None or self._cameras is None
+                or self._clients is None):
             raise RuntimeError("OnvifClient.collect outside 'async with OnvifClient()'")
         async with self._cameras:
             cam = CameraSession(

@@ -12,11 +12,16 @@ over half of the agent's CPU (bench/README.md). Here, per operation:
 - **answer**: the transport has already parsed the body strictly (lxml);
   ``lean_shapes`` reads the elements ``convert`` uses from that tree.
 
-Everything else stays zeep's, on the *same* answer, with no second request:
-a non-200 status or a SOAP fault (so faults are classified exactly as
-before), an envelope that is not SOAP 1.2, a response element other than
-the expected one, or anything ``lean_shapes`` does not recognise. Operations
-without a shape (GetCapabilities) go through zeep entirely.
+Everything else stays zeep's, on the *same* answer, with no second request.
+A non-200 status or a SOAP fault goes to zeep's own SOAP 1.2 fault reader
+(``raise_fault``: the same parse and the same ``Fault``, so faults are
+classified exactly as before), which needs no WSDL; an envelope that is not
+SOAP 1.2, a response element other than the expected one, or anything
+``lean_shapes`` does not recognise goes to zeep's whole reply processing.
+Operations without a shape (GetCapabilities) go through zeep entirely.
+
+The templates of the audit's own calls are stored (``lean_requests``), so
+an agent whose cameras answer as expected never parses a WSDL.
 """
 
 from __future__ import annotations
@@ -27,12 +32,18 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
+from zeep.exceptions import XMLSyntaxError
+from zeep.loader import parse_xml
+from zeep.utils import get_media_type
+from zeep.wsdl.bindings.soap import Soap12Binding
 from zeep.wsdl.utils import etree_to_string
 
 from agent.onvif.lean_shapes import ANSWERS, Unrecognised, read_answer
-
-__all__ = ["ANSWERS", "Template", "Unrecognised", "build_template", "covers", "read_reply"]
 from agent.onvif.transport import HttpReply
+from agent.onvif.wsdl_cache import zeep_settings
+
+__all__ = ["ANSWERS", "Template", "Unrecognised", "build_template", "covers", "raise_fault",
+           "read_reply", "template_key"]
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 _ENVELOPE = f"{{{SOAP12_ENV}}}Envelope"
@@ -41,6 +52,15 @@ _FAULT = f"{{{SOAP12_ENV}}}Fault"
 _SLOT = "{urn:camwarden:lean}HeaderSlot"
 _PARAM = "@@camwarden-param-{}@@"
 _SLOT_TEXT = re.compile(rb"<[^<>]*HeaderSlot[^<>]*/>")
+
+
+def template_key(service_key: str, operation: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    """What a template is kept under: the service, the operation, and the
+    parameters' names with the values baked into it (non-strings); string
+    values are the template's placeholders."""
+    return (service_key, operation,
+            tuple((name, None if isinstance(value, str) else repr(value))
+                  for name, value in params.items()))
 
 
 def covers(operation: str) -> bool:
@@ -127,3 +147,36 @@ def read_reply(reply: HttpReply, operation: str) -> Any:
     if response.tag != f"{{{answer.namespace}}}{operation}Response":
         raise Unrecognised(f"answer element {response.tag!r}")
     return read_answer(response, answer)
+
+
+class _FaultReader:
+    """zeep's SOAP 1.2 ``process_error``, which reads only the envelope
+    (``self.nsmap``): no binding, so no WSDL, is needed to run it. Every
+    service we speak has a SOAP 1.2 binding (tests/onvif/test_lean_requests.py)."""
+
+    nsmap = Soap12Binding.nsmap
+
+
+_FAULTS = _FaultReader()
+_FAULT_PATH = "soap-env:Body/soap-env:Fault"
+
+
+def raise_fault(reply: HttpReply, transport: Any) -> None:
+    """Raise what zeep's ``process_reply`` raises for an error answer (a
+    ``zeep.exceptions.Fault``, or its parse errors), by zeep's own code on
+    the content parsed as zeep parses it; return (raise nothing) when the
+    answer is a 200 without a Fault, or one that zeep's whole reply
+    processing must judge (no content, multipart)."""
+    if not reply.content:
+        return
+    media_type = get_media_type(reply.headers.get("Content-Type", "text/xml"))  # type: ignore[no-untyped-call]
+    if media_type == "multipart/related":
+        return
+    try:
+        doc = parse_xml(reply.content, transport,  # type: ignore[arg-type]
+                        settings=zeep_settings())
+    except XMLSyntaxError:
+        return  # zeep's process_reply words this one itself
+    fault = doc.find(_FAULT_PATH, namespaces=_FAULTS.nsmap)
+    if reply.status_code != 200 or fault is not None:
+        Soap12Binding.process_error(_FAULTS, doc, None)  # type: ignore[arg-type,no-untyped-call]

@@ -14,7 +14,14 @@ from zeep.exceptions import Fault
 
 from agent.onvif import convert
 from agent.onvif.boundary import classify_fault
-from agent.onvif.wsse import WSSE_NS, WSU_NS, created_text, password_digest, security_header
+from agent.onvif.wsse import (
+    WSSE_NS,
+    WSU_NS,
+    UsernameTokenText,
+    created_text,
+    password_digest,
+    security_header,
+)
 from schemas.errors import AuthFailed, NotSupported, ProtocolError
 
 REF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -111,6 +118,30 @@ def test_security_header_is_dated_in_zulu_and_digests_what_it_sends() -> None:
     assert sent_created == "2026-01-01T18:04:05Z"
     assert token.findtext(f"{{{WSSE_NS}}}Password") == password_digest(
         b"0123456789abcdef", sent_created, "pw")
+
+
+@pytest.mark.parametrize("username", ["admin", "ad<m&\"x'>", "\u00fc\r\tx", "a]]>b"],
+                         ids=["plain", "markup", "non-ascii-and-cr", "cdata-end"])
+def test_username_token_text_is_the_element_serialised(username: str) -> None:
+    created = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone(timedelta(hours=9)))
+    element = security_header(username, "p\u00e4ss", created, nonce=b"0123456789abcdef")
+    text = UsernameTokenText(username, "p\u00e4ss").render(created, nonce=b"0123456789abcdef")
+    assert text == etree.tostring(element, encoding="unicode")
+
+
+def test_username_token_text_dates_each_call_by_its_own_second() -> None:
+    token = UsernameTokenText("admin", "pw")
+    base = datetime(2026, 1, 2, 3, 4, 5, 999000, tzinfo=UTC)
+    for moment in (base, base + timedelta(milliseconds=1), base, base + timedelta(hours=-1)):
+        assert token.render(moment, nonce=b"n" * 16) == etree.tostring(
+            security_header("admin", "pw", moment, nonce=b"n" * 16), encoding="unicode")
+    with pytest.raises(ValueError, match="aware"):
+        token.render(datetime(2026, 1, 1))
+
+
+def test_username_token_text_refuses_what_lxml_refuses() -> None:
+    with pytest.raises(ValueError, match="XML compatible"):
+        UsernameTokenText("admin\x01", "pw")
 
 
 def test_naive_created_is_refused() -> None:

@@ -2,7 +2,7 @@
 cameras = 2,000,000 declared cameras), on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/reconcile_fleet.py [--sites 50000] [--cameras-per-site 40]
-        [--engine sqlite|postgresql|both] [--passes 2]
+        [--engine sqlite|postgresql|both] [--passes 2] [--sqlite-db PATH]
 
 For each engine: generate the fleet (policies of 1,000 sites each; one
 latest observation per camera with realistic facts, a few % violating:
@@ -19,6 +19,11 @@ reconciler state, what a controller holds). The pure reconcile alone
 (``reconcile_site`` over in-memory observations, no database) is timed in
 the same process for comparison.
 
+``--sqlite-db PATH`` keeps the freshly loaded SQLite database at PATH (a
+2,000,000-camera fleet takes minutes to load and some 6 GB); a later run of
+the same fleet size copies it instead of loading again, and reconciles the
+copy, so every run's pass 1 starts from the same just-loaded state.
+
 PostgreSQL: ``$CAMWARDEN_TEST_PG`` (default postgres@127.0.0.1:5432, trust
 auth); a temporary database is created and dropped. Figures are measured,
 never fixed; this is not a pass/fail test.
@@ -32,6 +37,7 @@ import gc
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -323,10 +329,44 @@ async def _pg_drop(name: str) -> None:
         await admin.close()
 
 
-def run_engine(label: str, url: str, args: argparse.Namespace) -> tuple[float, ChildResult]:
+def _fleet_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".fleet.json")
+
+
+def sqlite_fleet(folder: Path, args: argparse.Namespace) -> tuple[str, float | None]:
+    """The SQLite database to reconcile, in ``folder``: loaded now (and kept
+    at ``--sqlite-db`` if given), or copied from ``--sqlite-db`` when that
+    holds this fleet already (then the load time is None: not measured)."""
+    work = folder / "fleet.sqlite"
+    url = f"sqlite+aiosqlite:///{work}"
+    fleet = {"sites": args.sites, "cameras_per_site": args.cameras_per_site}
+    kept: Path | None = args.sqlite_db
+    if kept is not None and kept.exists() and _fleet_marker(kept).exists():
+        if json.loads(_fleet_marker(kept).read_text()) == fleet:
+            print(f"[SQLite] copying the loaded fleet from {kept} ...", flush=True)
+            shutil.copyfile(kept, work)
+            return url, None
+    load_s = _load("SQLite", url, args)
+    if kept is not None:
+        shutil.copyfile(work, kept)
+        _fleet_marker(kept).write_text(json.dumps(fleet))
+    return url, load_s
+
+
+def _load(label: str, url: str, args: argparse.Namespace) -> float:
     print(f"[{label}] loading {args.sites * args.cameras_per_site:,} cameras ...", flush=True)
     load_s = asyncio.run(load_fleet(url, args.sites, args.cameras_per_site))
-    print(f"[{label}] loaded in {load_s:.1f} s; reconciling in a fresh process ...", flush=True)
+    print(f"[{label}] loaded in {load_s:.1f} s", flush=True)
+    return load_s
+
+
+def run_engine(
+    label: str, url: str, args: argparse.Namespace, load_s: float | None = None, *,
+    load: bool = True,
+) -> tuple[float | None, ChildResult]:
+    if load:
+        load_s = _load(label, url, args)
+    print(f"[{label}] reconciling in a fresh process ...", flush=True)
     out = subprocess.run(
         [sys.executable, __file__, "--child", url, "--sites", str(args.sites),
          "--cameras-per-site", str(args.cameras_per_site), "--passes", str(args.passes)],
@@ -340,7 +380,9 @@ def run_engine(label: str, url: str, args: argparse.Namespace) -> tuple[float, C
 PHASES = ("load", "reconcile", "diff", "write", "views")
 
 
-def print_table(cameras: int, sites: int, results: list[tuple[str, float, ChildResult]]) -> None:
+def print_table(
+    cameras: int, sites: int, results: list[tuple[str, float | None, ChildResult]]
+) -> None:
     print(f"\n{cameras:,} declared cameras in {sites:,} sites, {os.cpu_count()} CPU(s); "
           "phases in seconds\n")
     head = ("engine / pass", "s", "cameras/s", "changed", *PHASES, "peak RSS")
@@ -356,8 +398,12 @@ def print_table(cameras: int, sites: int, results: list[tuple[str, float, ChildR
         print(f"{label + ' pure reconcile':<26} {cameras / rate:>7.1f} {rate:>10,.0f} "
               f"{r.pure_findings:>9,}  (no database, no memo; timed on "
               f"{r.pure_cameras:,} cameras, scaled)")
-        print(f"{label + ' ingest load':<26} {load_s:>7.1f} {cameras / load_s:>10,.0f}"
-              "           (Store.write_batch, not part of reconcile)")
+        if load_s is None:
+            print(f"{label + ' ingest load':<26} {'-':>7} {'-':>10}"
+                  "           (reused a database loaded by an earlier run)")
+        else:
+            print(f"{label + ' ingest load':<26} {load_s:>7.1f} {cameras / load_s:>10,.0f}"
+                  "           (Store.write_batch, not part of reconcile)")
         print(f"{'':<26} policies built in {r.policies_s:.1f} s; RSS after: "
               f"{r.rss_after_mb:,.0f} MB")
 
@@ -368,17 +414,19 @@ def main() -> int:
     parser.add_argument("--cameras-per-site", type=int, default=40)
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--sqlite-db", type=Path, metavar="PATH",
+                        help="keep the loaded SQLite fleet here and reuse it in later runs")
     parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         result = asyncio.run(child(args.child, args.sites, args.cameras_per_site, args.passes))
         print(json.dumps(asdict(result)))
         return 0
-    results: list[tuple[str, float, ChildResult]] = []
+    results: list[tuple[str, float | None, ChildResult]] = []
     with tempfile.TemporaryDirectory() as folder:
         if args.engine in ("sqlite", "both"):
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'fleet.sqlite'}"
-            results.append(("SQLite", *run_engine("SQLite", url, args)))
+            url, load_s = sqlite_fleet(Path(folder), args)
+            results.append(("SQLite", *run_engine("SQLite", url, args, load_s, load=False)))
         if args.engine in ("postgresql", "both"):
             name, url = asyncio.run(_pg_create())
             try:

@@ -1,5 +1,5 @@
-"""The one switch between SQLite and PostgreSQL: their INSERT with
-ON CONFLICT. Both dialects give the same ``on_conflict_do_nothing`` /
+"""The one switch between SQLite and PostgreSQL (``is_sqlite``) and their
+INSERT with ON CONFLICT. Both dialects give the same ``on_conflict_do_nothing`` /
 ``on_conflict_do_update`` and ``excluded``, so callers write one statement."""
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+def is_sqlite(connection: AsyncConnection) -> bool:
+    """True on SQLite, False on PostgreSQL; NotImplementedError otherwise."""
+    name = connection.dialect.name
+    if name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"database {name!r} is not supported")
+    return name == "sqlite"
+
+
 def upsert(connection: AsyncConnection, table: Table) -> Any:
     """``INSERT INTO table`` with the dialect's ON CONFLICT clauses."""
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"database {connection.dialect.name!r} is not supported")
+    return sqlite.insert(table) if is_sqlite(connection) else postgresql.insert(table)

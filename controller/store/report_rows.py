@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from controller.store.dialect import is_sqlite
 from controller.store.types import sqlite_time
 
 DbTime = datetime | str
@@ -84,13 +85,6 @@ _LATEST_PG = (
 )
 
 
-def _is_sqlite(connection: AsyncConnection) -> bool:
-    name = connection.dialect.name
-    if name not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"database {name!r} is not supported")
-    return name == "sqlite"
-
-
 def _aware(value: datetime) -> DbTime:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r} given to the store; times are UTC-aware")
@@ -100,7 +94,7 @@ def _aware(value: datetime) -> DbTime:
 def time_param(connection: AsyncConnection) -> Callable[[datetime], DbTime]:
     """How to pass an aware datetime in this module's rows: SQLite's stored
     text (``store.types.sqlite_time``), PostgreSQL's timestamptz as is."""
-    return sqlite_time if _is_sqlite(connection) else _aware
+    return sqlite_time if is_sqlite(connection) else _aware
 
 
 def _columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
@@ -113,7 +107,7 @@ async def claim_report_ids(connection: AsyncConnection, rows: Sequence[ClaimRow]
     if not rows:
         return set()
     fresh: set[str] = set()
-    if not _is_sqlite(connection):
+    if not is_sqlite(connection):
         result = await connection.exec_driver_sql(_CLAIM_PG, _columns(rows))
         fresh.update(result.scalars())
         return fresh
@@ -132,20 +126,22 @@ async def claim_report_ids(connection: AsyncConnection, rows: Sequence[ClaimRow]
 
 async def insert_changes(connection: AsyncConnection, rows: Sequence[ChangeRow]) -> None:
     """Append history rows."""
-    if not rows:
-        return
-    if _is_sqlite(connection):
-        await connection.exec_driver_sql(_CHANGES_SQLITE, list(rows))
-    else:
-        await connection.exec_driver_sql(_CHANGES_PG, _columns(rows))
+    await _write_rows(connection, rows, _CHANGES_SQLITE, _CHANGES_PG)
 
 
 async def upsert_latest(connection: AsyncConnection, rows: Sequence[LatestRow]) -> None:
     """Insert or replace each device's latest observation; a stored one that
     is as new or newer is kept."""
+    await _write_rows(connection, rows, _LATEST_SQLITE, _LATEST_PG)
+
+
+async def _write_rows(
+    connection: AsyncConnection, rows: Sequence[tuple[Any, ...]], sqlite_sql: str, pg_sql: str
+) -> None:
+    """``rows`` through SQLite's ``executemany`` or PostgreSQL's arrays."""
     if not rows:
         return
-    if _is_sqlite(connection):
-        await connection.exec_driver_sql(_LATEST_SQLITE, list(rows))
+    if is_sqlite(connection):
+        await connection.exec_driver_sql(sqlite_sql, list(rows))
     else:
-        await connection.exec_driver_sql(_LATEST_PG, _columns(rows))
+        await connection.exec_driver_sql(pg_sql, _columns(rows))

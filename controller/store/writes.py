@@ -82,8 +82,9 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
                 for r in batch.rejected
             ],
         )
-    incoming = _incoming(batch, time_param(connection))
-    fresh = await _claim_report_ids(connection, incoming, batch, effects)
+    when = time_param(connection)
+    incoming = _incoming(batch, when)
+    fresh = await _claim_report_ids(connection, incoming, batch, when, effects)
     reports = [r for r in incoming.values() if r.report_id in fresh]
     new_cycles = [c for c in batch.cycles if c.report_id in fresh]
     await _write_observations(connection, reports)
@@ -153,10 +154,10 @@ async def _claim_report_ids(
     connection: AsyncConnection,
     incoming: dict[str, _Report],
     batch: Batch,
+    when: Callable[[datetime], DbTime],
     effects: BatchEffects,
 ) -> set[str]:
     """Insert every report id; the ones actually inserted are new."""
-    when = time_param(connection)
     rows: dict[str, ClaimRow] = {
         r.report_id: (r.report_id, "camera-report", r.site_id, r.stamp)
         for r in incoming.values()

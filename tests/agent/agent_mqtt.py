@@ -17,7 +17,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from camwarden.broker import Mosquitto
-from schemas.messages import AgentMessage
+from schemas.messages import AgentMessage, CameraReportBatch
 from schemas.topics import AgentTopic, decode
 
 
@@ -26,6 +26,21 @@ class Received:
     topic: AgentTopic
     message: AgentMessage
     retained: bool
+
+
+def unbatched(received: list[Received]) -> list[Received]:
+    """Each ``CameraReportBatch`` as the ``CameraReport``s it carries, in
+    order and under the batch's own topic (so a test can still tell how they
+    travelled); every other message as it is. For tests that speak of one
+    report per camera, whether the agent batches or not."""
+    out: list[Received] = []
+    for r in received:
+        if isinstance(r.message, CameraReportBatch):
+            reports = r.message.camera_reports()
+            out.extend(Received(r.topic, report, r.retained) for report in reports)
+        else:
+            out.append(r)
+    return out
 
 
 class Subscriber:

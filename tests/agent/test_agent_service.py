@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 from agent_fakes import fake_collect
-from agent_mqtt import Received, Subscriber
+from agent_mqtt import Received, Subscriber, unbatched
 
-from agent.config import AgentConfig, CamerasConfig, MqttConfig
+from agent.config import AgentConfig, CamerasConfig, MqttConfig, ReportBatchConfig
 from agent.service import Agent
 from camwarden.broker import Mosquitto
 from camwarden.cli import main
 from schemas.messages import AgentBirth, AgentDeath, CameraReport, CycleReport
 from schemas.policy_file import load_policy
-from schemas.topics import agent_filter
+from schemas.topics import TopicKind, agent_filter
 from simulator.fleet import Deviation, FleetFile, build_cameras
 from simulator.server import SimulatedFleet
 
@@ -35,6 +35,7 @@ def config(
     *,
     interval_s: float = 3600.0,
     full_snapshot_interval_s: float = 3600.0,
+    batched: bool = True,
 ) -> AgentConfig:
     return AgentConfig(
         agent_id="test-agent",
@@ -44,18 +45,27 @@ def config(
         cameras=CamerasConfig(targets=TARGETS),
         interval_s=interval_s,
         full_snapshot_interval_s=full_snapshot_interval_s,
+        report_batch=ReportBatchConfig(enabled=batched),
     )
 
 
+@pytest.mark.parametrize(
+    ("batched", "messages", "kind"),
+    [(True, 1, TopicKind.REPORT_BATCH), (False, 3, TopicKind.REPORT)],
+    ids=["batched", "one-message-per-camera"],
+)
 async def test_each_full_snapshot_is_camera_reports_then_a_cycle_report(
-    mosquitto: Mosquitto, small_policy_path: Path
+    mosquitto: Mosquitto, small_policy_path: Path, batched: bool, messages: int, kind: TopicKind
 ) -> None:
-    every_cycle_full = config(mosquitto, small_policy_path, full_snapshot_interval_s=0)
+    every_cycle_full = config(
+        mosquitto, small_policy_path, full_snapshot_interval_s=0, batched=batched
+    )
     agent = Agent(every_cycle_full, collect=fake_collect(SERIALS))
     async with Subscriber(mosquitto, agent_filter("test-main")) as sub:
         async with asyncio.timeout(20):
             await agent.run_cycles(2)
-        got = [r.message for r in await sub.take(1 + 2 * 4 + 1)]
+        received = unbatched(await sub.take(1 + 2 * (messages + 1) + 1))
+    got = [r.message for r in received]
     birth, *cycles, death = got
     assert isinstance(birth, AgentBirth) and (birth.targets, birth.policy_id) == (3, "test-office")
     assert death == AgentDeath(agent_id="test-agent", site_id="test-main",
@@ -63,11 +73,13 @@ async def test_each_full_snapshot_is_camera_reports_then_a_cycle_report(
     for first in (0, 4):
         reports, cycle = cycles[first:first + 3], cycles[first + 3]
         assert all(isinstance(r, CameraReport) for r in reports)
+        assert {r.topic.kind for r in received[1 + first:1 + first + 3]} == {kind}
         assert isinstance(cycle, CycleReport)
         assert (cycle.addresses, cycle.camera_reports) == (TARGETS, 3)
         assert {r.cycle_id for r in reports} == {cycle.cycle_id}  # type: ignore[union-attr]
         camera_ids = [r.observation.camera_id for r in reports]  # type: ignore[union-attr]
         assert camera_ids == ["test-main-cam1", "test-main-cam2", None]
+        assert len({r.report_id for r in reports}) == 3  # type: ignore[union-attr]
     assert cycles[3].cycle_id != cycles[7].cycle_id  # type: ignore[union-attr]
     assert {m.session_id for m in got} == {agent.session_id}
     assert agent.cycles_completed == 2
@@ -93,8 +105,8 @@ async def test_stop_ends_run_promptly_with_a_death(
             await agent.wait_cycles(1)  # the next cycle is an hour away
             await agent.stop()
             await running
-            kinds = [r.message.kind for r in await sub.take(6)]
-    assert kinds == ["birth", *["camera-report"] * 3, "cycle", "death"]
+            kinds = [r.message.kind for r in await sub.take(4)]
+    assert kinds == ["birth", "camera-report-batch", "cycle", "death"]
 
 
 def test_a_bad_config_exits_2_naming_file_and_line(
@@ -128,7 +140,7 @@ async def test_camwarden_agent_audits_the_simulator_and_stops_on_sigterm(
                 stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             try:
-                first: list[Received] = await sub.take(1 + 3 + 1, timeout=60)
+                first: list[Received] = unbatched(await sub.take(1 + 1 + 1, timeout=60))
                 process.send_signal(signal.SIGTERM)
                 death = await sub.next(timeout=20)
                 async with asyncio.timeout(20):

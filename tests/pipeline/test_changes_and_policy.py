@@ -54,10 +54,10 @@ async def test_unchanged_cameras_travel_as_heartbeats_and_move_last_seen_only(
     assert controller.ingest is not None and controller.store is not None
     agent = Agent(agent_config(mosquitto, SMALL), collect=fake_collect(SERIALS))
     await asyncio.wait_for(agent.run_cycles(1), TIMEOUT)
-    await controller.ingest.wait_received(6, TIMEOUT)  # birth, 3 reports, cycle, death
+    await controller.ingest.wait_received(4, TIMEOUT)  # birth, a batch of 3, cycle, death
     first = await _observed(controller)
     await asyncio.wait_for(agent.run_cycles(1), TIMEOUT)
-    await controller.ingest.wait_received(10, TIMEOUT)  # birth, heartbeat, cycle, death
+    await controller.ingest.wait_received(8, TIMEOUT)  # birth, heartbeat, cycle, death
     assert (agent.full_reports, agent.heartbeat_cameras) == (3, 3)
     assert controller.ingest.heartbeat_cameras == 3
     assert controller.ingest.heartbeat_gaps == 0
@@ -76,17 +76,17 @@ async def test_a_heartbeat_for_an_unknown_camera_waits_for_the_next_full_snapsho
     assert controller.ingest is not None and controller.store is not None
     agent = Agent(agent_config(mosquitto, SMALL), collect=fake_collect(SERIALS))
     await asyncio.wait_for(agent.run_cycles(1), TIMEOUT)
-    await controller.ingest.wait_received(6, TIMEOUT)
+    await controller.ingest.wait_received(4, TIMEOUT)  # birth, a batch of 3, cycle, death
     async with controller.store.engine.begin() as c:  # the database lost its state
         await c.execute(delete(observations))
         await c.execute(delete(observation_changes))
     await asyncio.wait_for(agent.run_cycles(1), TIMEOUT)
-    await controller.ingest.wait_received(10, TIMEOUT)
+    await controller.ingest.wait_received(8, TIMEOUT)  # birth, heartbeat, cycle, death
     assert controller.ingest.heartbeat_gaps == 3
     assert await _observed(controller) == {}, "a heartbeat never invents an observation"
     agent.request_full_snapshot()
     await asyncio.wait_for(agent.run_cycles(1), TIMEOUT)
-    await controller.ingest.wait_received(16, TIMEOUT)  # birth, 3 reports, cycle, death
+    await controller.ingest.wait_received(12, TIMEOUT)  # birth, a batch of 3, cycle, death
     assert set(await _observed(controller)) == set(TARGETS)
 
 
@@ -130,7 +130,7 @@ async def test_agents_take_the_newest_policy_the_controller_publishes(
         await agent.stop()
         await running
         await asyncio.wait_for(agent.run_cycles(1), TIMEOUT)
-        await ctl.ingest.wait_received(6 + 4, TIMEOUT)  # second run: unchanged, a heartbeat
+        await ctl.ingest.wait_received(4 + 4, TIMEOUT)  # second run: unchanged, a heartbeat
         async with ctl.store.engine.connect() as c:
             views = await agent_policy_views(c, "test-office")
         assert [(v.agent_id, v.policy_version) for v in views] == [("test-agent", "2026-08-01")]

@@ -49,6 +49,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from camwarden.broker import Mosquitto
+from controller import gc_tuning
 from controller.config import MqttConfig
 from controller.ingest import Ingest
 from controller.store import Store
@@ -235,6 +236,7 @@ async def ingest_run(
     start = mp.Event()
     children = start_publishers(broker.host, broker.port, work.messages, publishers, start)
     await asyncio.sleep(0.5)  # bench only: the children connect before the clock starts
+    gc_before = gc_tuning.settle()  # as Controller.start does once it is up
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -253,6 +255,7 @@ async def ingest_run(
     observations = await store.count("observations")
     quarantined = await store.quarantine_count()
     await store.close()
+    gc_tuning.release(gc_before)
     assert observations == stored, (observations, stored)
     assert quarantined == 0, quarantined
     return Result(label, work, stored, seconds, ingest.duplicates)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import signal
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from controller import gc_tuning
 from controller.alerts.dispatcher import Dispatcher
 from controller.alerts.lifecycle import RateLimiter
 from controller.alerts.targets import MqttTarget, Target, WebhookTarget
@@ -58,6 +58,7 @@ class Controller:
         """``http://HOST:PORT`` of the API once ``start`` returned (the real port)."""
         self.store: Store | None = None
         self.ingest: Ingest | None = None
+        self._gc_before: tuple[int, int, int] | None = None
         self.reconciler: Reconciler | None = None
         self.hub: EventHub | None = None
         self.feed: ChangeFeed | None = None
@@ -115,8 +116,7 @@ class Controller:
             await self.reconciler.reconcile(list(self.reconciler.sites), startup=True)
         else:  # a large fleet: serve at once, its first full pass runs in the background
             self.reconciler.full_pass_first = True
-        gc.collect()
-        gc.freeze()  # what start-up loaded lives as long as the process: out of the GC's way
+        self._gc_before = gc_tuning.settle()
         self._runner = web.AppRunner(
             build_app(self.reconciler, self.store, tokens=tokens, hub=self.hub), access_log=None
         )
@@ -247,7 +247,9 @@ class Controller:
         if self.store is not None:
             await self.store.close()
             self.store = None
-        gc.unfreeze()  # what start-up froze is going away with this controller
+        if self._gc_before is not None:
+            gc_tuning.release(self._gc_before)  # what start-up froze goes with this controller
+            self._gc_before = None
 
 
 async def _serve(config: ControllerConfig) -> int:

@@ -4,6 +4,7 @@ messages published with paho, the answers read over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,7 @@ from ctl_factory import Agent, bearer, now, token_entries
 from paho.mqtt.enums import CallbackAPIVersion
 
 from camwarden.broker import Mosquitto
+from controller import gc_tuning
 from controller.config import (
     ApiConfig,
     ControllerConfig,
@@ -144,6 +146,22 @@ async def test_published_audit_becomes_findings_in_the_api(
     status, fleet = await get(http, controller, "/fleet")
     assert (fleet["sites"], fleet["cameras_declared"], fleet["agents_online"]) == (2, 4, 1)
     assert fleet["findings_open"] == {"critical": 2, "warning": 1, "info": 0}
+
+
+async def test_a_running_controller_keeps_the_collector_out_of_ingest_and_stop_undoes_it(
+    db_url: str, mosquitto: Mosquitto, small_policy_path: Path
+) -> None:
+    before = gc.get_threshold()
+    assert before != gc_tuning.THRESHOLDS
+    ctl = Controller(make_config(db_url, mosquitto, small_policy_path))
+    await ctl.start()
+    try:
+        assert gc.get_threshold() == gc_tuning.THRESHOLDS
+        assert gc.get_freeze_count() > 0, "start-up's objects are frozen"
+    finally:
+        await ctl.stop()
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
 
 
 async def test_a_redelivered_report_is_stored_once(

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from controller.intake import RawMessage, sort_messages
 from controller.store import Store
-from controller.store.tables import ingested_reports
+from controller.store.devices import observations_at
+from controller.store.tables import ingested_reports, observations
 from schemas.messages import BatchedReport, CameraReport, CameraReportBatch
 from schemas.topics import encode
 
@@ -127,3 +128,24 @@ async def test_an_oversized_batch_is_quarantined_whole_with_both_sizes(store: St
     assert (effects.new_reports, effects.quarantined) == (0, 1)
     [row] = await store.quarantine()
     assert f"payload of {len(payload)} bytes exceeds the limit of {limit}" == row.reason
+
+
+async def test_stored_observations_are_found_by_key_across_sites_and_chunks(store: Store) -> None:
+    """The lookup behind change detection and heartbeats: more addresses
+    than one SQLite ``IN`` takes, two sites, keys never stored left out."""
+    main, annex = Agent("test-main"), Agent("test-annex")
+    stored = [main.report(f"10.0.{i // 256}.{i % 256}:80", f"SN-{i}") for i in range(1200)]
+    stored.append(annex.report("10.9.9.9:80", "SN-annex"))
+    raws = [_raw(*encode(_batch_of(stored[i : i + 600]))) for i in range(0, 1200, 600)]
+    raws.append(_raw(*encode(stored[-1])))
+    await store.write_batch(sort_messages(raws, 1 << 20), now())
+    asked = [(r.site_id, r.observation.address) for r in stored]
+    never = [("test-main", "10.255.0.1:80"), ("test-annex", "10.0.0.1:80")]
+    async with store.engine.connect() as connection:
+        found = {
+            (site_id, address): report_id
+            async for site_id, address, report_id in observations_at(
+                connection, asked + never, observations.c.report_id
+            )
+        }
+    assert found == {(r.site_id, r.observation.address): r.report_id for r in stored}

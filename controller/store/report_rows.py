@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.store.dialect import is_sqlite
-from controller.store.types import sqlite_time
+from controller.store.types import naive_time, sqlite_time
 
 DbTime = datetime | str
 """A time as ``time_param`` gives it: what the driver takes for the column."""
@@ -85,16 +85,16 @@ _LATEST_PG = (
 )
 
 
-def _aware(value: datetime) -> DbTime:
+def aware_time(value: datetime) -> DbTime:
     if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r} given to the store; times are UTC-aware")
+        raise naive_time(value)
     return value
 
 
 def time_param(connection: AsyncConnection) -> Callable[[datetime], DbTime]:
     """How to pass an aware datetime in this module's rows: SQLite's stored
     text (``store.types.sqlite_time``), PostgreSQL's timestamptz as is."""
-    return sqlite_time if is_sqlite(connection) else _aware
+    return sqlite_time if is_sqlite(connection) else aware_time
 
 
 def _columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:

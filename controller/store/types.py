@@ -20,6 +20,13 @@ from sqlalchemy.types import TypeDecorator
 JSON_DOC = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
+def naive_time(value: datetime) -> ValueError:
+    """The error for a time without a zone given to the store (every
+    stored time is UTC-aware; a naive one would be read as whatever the
+    database's session zone is)."""
+    return ValueError(f"naive datetime {value!r} given to the store; times are UTC-aware")
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -28,7 +35,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} given to the store; times are UTC-aware")
+            raise naive_time(value)
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -46,7 +53,7 @@ def sqlite_time(value: datetime) -> str:
     so it must be exactly that form; a test holds it to SQLAlchemy's."""
     offset = value.utcoffset()
     if offset is None:
-        raise ValueError(f"naive datetime {value!r} given to the store; times are UTC-aware")
+        raise naive_time(value)
     if offset:
         value -= offset
     return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

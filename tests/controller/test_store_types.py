@@ -4,12 +4,14 @@ written by ``store.report_rows`` and by Core must sort together."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
-from controller.store.types import UtcDateTime, sqlite_time
+from controller.store.report_rows import aware_time
+from controller.store.types import UtcDateTime, naive_time, sqlite_time
 from schemas.messages import CameraObservation
 
 _DIALECT = sqlite.dialect()
@@ -44,6 +46,25 @@ def test_sqlite_time_is_the_text_core_stores(value: datetime) -> None:
     assert sqlite_time(value) == _CORE(value)
 
 
-def test_sqlite_time_refuses_a_naive_datetime() -> None:
-    with pytest.raises(ValueError, match="naive"):
-        sqlite_time(datetime(2026, 11, 24, 9, 0))
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        pytest.param(sqlite_time, id="report-rows-sqlite"),
+        pytest.param(aware_time, id="report-rows-postgresql"),
+        pytest.param(lambda v: UtcDateTime().process_bind_param(v, _DIALECT), id="core-sqlite"),
+        pytest.param(
+            lambda v: UtcDateTime().process_bind_param(v, postgresql.dialect()),
+            id="core-postgresql",
+        ),
+    ],
+)
+def test_every_path_to_the_store_refuses_a_naive_datetime_alike(
+    convert: Callable[[datetime], object],
+) -> None:
+    naive = datetime(2026, 11, 24, 9, 0)
+    with pytest.raises(ValueError) as refused:
+        convert(naive)
+    assert str(refused.value) == str(naive_time(naive))
+    assert "naive datetime datetime.datetime(2026, 11, 24, 9, 0)" in str(refused.value)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import resource
@@ -50,6 +49,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from controller import gc_tuning
 from controller.config import ReconcileConfig
 from controller.intake import AgentEvent, Batch
 from controller.reconcile import AgentState, SiteObservations, reconcile_site
@@ -261,8 +261,7 @@ async def child(url: str, sites: int, per_site: int, passes: int) -> ChildResult
         changed += len(changes)
 
     reconciler.on_reconciled = count  # type: ignore[assignment]
-    gc.collect()
-    gc.freeze()
+    gc_before = gc_tuning.settle()  # as Controller.start does once it is up
     results = []
     try:
         for _ in range(passes):
@@ -277,6 +276,7 @@ async def child(url: str, sites: int, per_site: int, passes: int) -> ChildResult
         pure_s, pure_findings = await pure_reconcile(reconciler, store)
     finally:
         await store.close()
+        gc_tuning.release(gc_before)
     return ChildResult(min(sites, PURE_SITES) * per_site, policies_s, results, pure_s,
                        pure_findings, peak, rss_after)
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, cast
 
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import NullType
 
 from controller.store.tables import (
     agents,
@@ -65,9 +66,15 @@ class FindingRow:
         return (self.site_id, self.subject, self.rule)
 
 
-ObservationToken = tuple[str, datetime]
+ObservationToken = tuple[str, object]
 """An observation's version: the report it came from and its time (which a
-heartbeat moves forward without a new report)."""
+heartbeat moves forward without a new report), the time as the driver
+gives it (text on SQLite, a datetime on PostgreSQL): the token is only
+ever compared with another token read the same way, and not converting
+it saves a datetime per camera on every pass (bench/README.md, reconcile)."""
+
+_VERSION_TIME = type_coerce(observations.c.observed_at, NullType()).label("version_time")
+"""``observed_at`` without ``UtcDateTime``'s conversion, for tokens."""
 
 KnownObservation = Callable[[str, str, ObservationToken], CameraObservation | None]
 """``(site_id, address, token)`` -> an observation the caller already holds
@@ -209,13 +216,14 @@ async def _observations(
             observations.c.address,
             observations.c.report_id,
             observations.c.observed_at,
+            _VERSION_TIME,
             observations.c.body,
         ).where(observations.c.site_id.in_(chunk))
     )
-    for site_id, address, report_id, seen, body in rows:
+    for site_id, address, report_id, seen, version_time, body in rows:
         record = records[site_id]
         record.cameras[address] = _parsed(body, seen)
-        record.tokens[address] = (report_id, seen)
+        record.tokens[address] = (report_id, version_time)
 
 
 async def _changed_observations(
@@ -231,13 +239,13 @@ async def _changed_observations(
             observations.c.site_id,
             observations.c.address,
             observations.c.report_id,
-            observations.c.observed_at,
+            _VERSION_TIME,
         ).where(observations.c.site_id.in_(chunk))
     )
     missing: dict[str, set[str]] = {}
-    for site_id, address, report_id, seen in rows:
+    for site_id, address, report_id, version_time in rows:
         record = records[site_id]
-        token = (report_id, seen)
+        token = (report_id, version_time)
         record.tokens[address] = token
         held = known(site_id, address, token)
         if held is None:
@@ -252,15 +260,16 @@ async def _changed_observations(
             observations.c.address,
             observations.c.report_id,
             observations.c.observed_at,
+            _VERSION_TIME,
             observations.c.body,
         ).where(observations.c.site_id.in_(list(missing)))
     )
-    for site_id, address, report_id, seen, body in bodies:
+    for site_id, address, report_id, seen, version_time, body in bodies:
         wanted = missing[site_id]
         if address in wanted:
             # The version read with the body: it may be newer than the first read.
             records[site_id].cameras[address] = _parsed(body, seen)
-            records[site_id].tokens[address] = (report_id, seen)
+            records[site_id].tokens[address] = (report_id, version_time)
             wanted.discard(address)
     for site_id, gone in missing.items():  # deleted between the two reads
         for address in gone:

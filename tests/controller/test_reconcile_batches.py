@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
 import pytest
-from ctl_factory import Agent, now
+from ctl_factory import Agent, now, uid
 
 import controller.reconciler as reconciler_module
 from controller.config import ReconcileConfig
@@ -20,6 +20,8 @@ from controller.reconciler import Reconciler, declared_sites
 from controller.store import FindingChange, FindingFilter, SiteVerdict, Store
 from controller.views import site_cameras, site_view
 from schemas.errors import StoreError
+from schemas.fingerprint import observation_fingerprint
+from schemas.messages import CameraHeartbeat, HeartbeatEntry
 from schemas.policy import Policy
 
 SITES = 12
@@ -142,6 +144,21 @@ async def test_a_second_pass_parses_nothing_unchanged_and_changes_nothing(store:
     assert parsed == ["10.0.0.2:80"]
     await reconciler.reconcile(["s0"])
     assert [(c.event, c.key[2]) for c in changes] == [("resolved", "audio.encoder-enabled")]
+
+    # A heartbeat moves a camera's time without a new report: a new version
+    # too, so it alone is parsed again (its judged time matters to staleness).
+    beat_at = at + timedelta(seconds=20)
+    beat = CameraHeartbeat(
+        report_id=uid(), agent_id="agent-0", site_id="s0", session_id=agent.session_id,
+        cycle_id=uid(), policy_id="test-office", policy_version=policy.version,
+        observed_at=beat_at,
+        cameras=(HeartbeatEntry(address="10.0.0.2:80", reachable=True,
+                                facts_hash=observation_fingerprint(fixed.observation)),),
+    )
+    await store.write_batch(Batch(heartbeats=[beat]), beat_at)
+    records = await store.load_sites(["s0"], reconciler._known)
+    parsed = {a: o.observed_at for a, o in records["s0"].cameras.items() if o.facts is not None}
+    assert parsed == {"10.0.0.2:80": beat_at}
 
 
 async def test_site_summaries_equal_the_views_of_the_api(store: Store) -> None:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from agent.checks import SiteIndex
 from controller.config import ReconcileConfig
@@ -28,7 +29,7 @@ from controller.reconcile import (
     SiteObservations,
     reconcile_site,
 )
-from controller.site_summary import site_summary
+from controller.site_summary import SiteSummary, site_summary
 from controller.store import FindingChange, SiteRecord, SiteVerdict, Store
 from controller.store.bulk import diff_findings
 from controller.store.sites import ObservationToken
@@ -80,6 +81,8 @@ class PassStats:
     last ``reset``: for the benchmark and for operators' logs."""
 
     sites: int = 0
+    summaries_reused: int = 0
+    """Sites whose summary was unchanged from the last pass (not recomputed)."""
     phases: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("load", "reconcile", "diff", "write", "views"), 0.0)
     )
@@ -97,10 +100,30 @@ class PassStats:
 
     def reset(self) -> None:
         self.sites = 0
+        self.summaries_reused = 0
         self.phases = dict.fromkeys(self.phases, 0.0)
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.phases)
+
+
+class _SummaryInputs(NamedTuple):
+    """What a site's summary depends on besides its observations' versions
+    (``SiteRecord.parsed``) and the time (``SiteSummary.holds_at``)."""
+
+    cameras: int
+    last_full_cycle_at: datetime | None
+    agent: tuple[str, bool] | None
+    findings: tuple[tuple[tuple[str, str, str], str], ...]
+    """Key and severity of each open finding, in verdict order."""
+
+
+class _HeldSummary(NamedTuple):
+    declared: DeclaredSite
+    """The very object it was computed under (a new policy version makes
+    new ``DeclaredSite``s)."""
+    inputs: _SummaryInputs
+    summary: SiteSummary
 
 
 class Reconciler:
@@ -137,6 +160,8 @@ class Reconciler:
         self.clock = clock
         self.site_views: dict[str, SiteView] = {}
         """The summary of each site as of its last reconcile (the API's /sites)."""
+        self._summaries: dict[str, _HeldSummary] = {}
+        """Per site: its last summary and what it was computed from."""
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._reconciled = asyncio.Condition()
@@ -321,7 +346,43 @@ class Reconciler:
                 change.severity,
                 change.summary,
             )
-        self.site_views[record.site_id] = site_summary(
+        self.site_views[record.site_id] = self._summary(declared, record, verdict, now)
+        if record.last_full_cycle_at is not None:
+            self._cycle_seen[record.site_id] = record.last_full_cycle_at
+        if self.on_reconciled is not None:
+            self.on_reconciled(record.site_id, changes, self.site_views[record.site_id], now)
+
+    def _summary(
+        self,
+        declared: DeclaredSite,
+        record: SiteRecord,
+        verdict: tuple[Finding, ...],
+        now: datetime,
+    ) -> SiteView:
+        """The site's summary: the one held from the last pass when nothing
+        it is computed from changed (every observation a version the memo
+        already held, the same cameras, cycle, agent and open findings, and
+        no camera old enough yet to turn stale), else ``site_summary`` anew.
+        On a steady fleet that is most sites; the counts are the same either
+        way (a test holds them to a fresh computation)."""
+        agent = record.agent()
+        inputs = _SummaryInputs(
+            len(record.cameras),
+            record.last_full_cycle_at,
+            (agent.agent_id, agent.online) if agent is not None else None,
+            tuple((f.key, f.severity) for f in verdict),
+        )
+        held = self._summaries.get(record.site_id)
+        if (
+            held is not None
+            and held.declared is declared
+            and record.parsed == 0
+            and held.inputs == inputs
+            and held.summary.holds_at(now)
+        ):
+            self.stats.summaries_reused += 1
+            return held.summary.view
+        summary = site_summary(
             declared.policy,
             declared.site,
             declared.index,
@@ -331,10 +392,8 @@ class Reconciler:
             self.config.stale_after_s,
             declared.memo,
         )
-        if record.last_full_cycle_at is not None:
-            self._cycle_seen[record.site_id] = record.last_full_cycle_at
-        if self.on_reconciled is not None:
-            self.on_reconciled(record.site_id, changes, self.site_views[record.site_id], now)
+        self._summaries[record.site_id] = _HeldSummary(declared, inputs, summary)
+        return summary.view
 
     def _agent_state(self, record: SiteRecord) -> AgentState | None:
         row = record.agent()

@@ -11,8 +11,10 @@ without the per-camera views; a test holds both equal.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from agent.checks import SiteIndex
 from controller.reconcile import Judged, camera_state, is_stale, match_observation
@@ -26,6 +28,20 @@ from schemas.policy import Policy, Site
 _NOT_SEEN = frozenset({"unreachable", "missing"})
 
 
+class SiteSummary(NamedTuple):
+    view: SiteView
+    at: datetime
+    """The ``now`` it was computed for."""
+    stale_at: datetime | None
+    """The first moment one of its cameras counted as fresh may count as
+    stale (time alone changes nothing before it); None: no such camera."""
+
+    def holds_at(self, now: datetime) -> bool:
+        """Whether, for the same inputs, the view is still what
+        ``site_summary`` would say at ``now``."""
+        return self.at <= now and (self.stale_at is None or now < self.stale_at)
+
+
 def site_summary(
     policy: Policy,
     site: Site,
@@ -35,7 +51,7 @@ def site_summary(
     now: datetime,
     stale_after_s: float,
     judged: Mapping[str, Judged],
-) -> SiteView:
+) -> SiteSummary:
     """``views.site_view`` of the site as ``verdict`` leaves it. ``judged``:
     the site's memo after the pass (an address missing from it is matched
     from its observation, which then must carry its facts)."""
@@ -54,14 +70,21 @@ def site_summary(
     )
     seen = compliant = 0
     last_report: datetime | None = None
+    stale_at: datetime | None = None
+    # whole microseconds, rounded down: is_stale's float compare never turns sooner
+    stale_after = timedelta(microseconds=math.floor(stale_after_s * 1_000_000))
 
-    def count(observation: CameraObservation | None, state: CameraState) -> None:
-        nonlocal seen, compliant, last_report
+    def count(observation: CameraObservation | None, state: CameraState, stale: bool) -> None:
+        nonlocal seen, compliant, last_report, stale_at
         if observation is not None:
             if last_report is None or observation.observed_at > last_report:
                 last_report = observation.observed_at
             if state not in _NOT_SEEN:
                 seen += 1
+            if not stale:
+                turns = observation.observed_at + stale_after
+                if stale_at is None or turns < stale_at:
+                    stale_at = turns
         if state == "compliant":
             compliant += 1
 
@@ -70,13 +93,13 @@ def site_summary(
         rows = live.get(camera.id, ())
         missing = any(row.rule == "inventory.missing" for row in rows)
         stale = found is not None and is_stale(found, now, stale_after_s)
-        count(found, camera_state(True, found, len(rows), missing, stale))
+        count(found, camera_state(True, found, len(rows), missing, stale), stale)
     for address, observation in undeclared.items():
         rows = live.get(address, ())
         stale = is_stale(observation, now, stale_after_s)
-        count(observation, camera_state(False, observation, len(rows), False, stale))
+        count(observation, camera_state(False, observation, len(rows), False, stale), stale)
     agent = record.agent()
-    return SiteView(
+    view = SiteView(
         site_id=site.id,
         name=site.name,
         policy_id=policy.policy_id,
@@ -91,3 +114,4 @@ def site_summary(
         agent_online=agent.online if agent else None,
         last_report_at=last_report,
     )
+    return SiteSummary(view, now, stale_at)

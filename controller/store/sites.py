@@ -97,6 +97,9 @@ class SiteRecord:
     """Live and resolved findings of the site."""
     tokens: dict[str, ObservationToken] = field(default_factory=dict)
     """Per address, the version of its stored observation (see ``load_sites``)."""
+    parsed: int = 0
+    """Observations this load parsed from their stored JSON; 0 with ``known``
+    means every camera is a version the caller already held."""
 
     def agent(self) -> AgentRow | None:
         """The site's agent: the online one seen last, else the one seen last."""
@@ -224,6 +227,7 @@ async def _observations(
         record = records[site_id]
         record.cameras[address] = _parsed(body, seen)
         record.tokens[address] = (report_id, version_time)
+        record.parsed += 1
 
 
 async def _changed_observations(
@@ -268,8 +272,10 @@ async def _changed_observations(
         wanted = missing[site_id]
         if address in wanted:
             # The version read with the body: it may be newer than the first read.
-            records[site_id].cameras[address] = _parsed(body, seen)
-            records[site_id].tokens[address] = (report_id, version_time)
+            record = records[site_id]
+            record.cameras[address] = _parsed(body, seen)
+            record.tokens[address] = (report_id, version_time)
+            record.parsed += 1
             wanted.discard(address)
     for site_id, gone in missing.items():  # deleted between the two reads
         for address in gone:

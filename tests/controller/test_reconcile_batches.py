@@ -17,8 +17,10 @@ from controller.config import ReconcileConfig
 from controller.intake import AgentEvent, Batch
 from controller.reconcile import AgentState, SiteObservations, reconcile_site
 from controller.reconciler import Reconciler, declared_sites
+from controller.site_summary import SiteSummary
 from controller.store import FindingChange, FindingFilter, SiteVerdict, Store
 from controller.views import site_cameras, site_view
+from schemas.api import SeverityCounts, SiteView
 from schemas.errors import StoreError
 from schemas.fingerprint import observation_fingerprint
 from schemas.messages import CameraHeartbeat, HeartbeatEntry
@@ -161,6 +163,21 @@ async def test_a_second_pass_parses_nothing_unchanged_and_changes_nothing(store:
     assert parsed == {"10.0.0.2:80": beat_at}
 
 
+async def _api_views(store: Store, reconciler: Reconciler, at: datetime) -> dict[str, SiteView]:
+    """Each site's view as the API's per-camera path computes it at ``at``."""
+    records = await store.load_sites(list(reconciler.sites))
+    views = {}
+    for site_id, declared in reconciler.sites.items():
+        rows, _ = await store.list_findings(FindingFilter(site=site_id, state="open"), 0, 1000)
+        live: dict[str, list[object]] = {}
+        for row in rows:
+            live.setdefault(row.subject, []).append(row)
+        cameras = site_cameras(declared.site, declared.index, records[site_id], live,  # type: ignore[arg-type]
+                               at, reconciler.config.stale_after_s)
+        views[site_id] = site_view(declared.policy, declared.site, records[site_id], cameras, rows)
+    return views
+
+
 async def test_site_summaries_equal_the_views_of_the_api(store: Store) -> None:
     policy, at = fleet_policy(), now()
     await store.write_batch(fleet_batch(at), at)
@@ -168,16 +185,53 @@ async def test_site_summaries_equal_the_views_of_the_api(store: Store) -> None:
     reconciler = _reconciler(store, policy, later)
     await reconciler.reconcile(list(reconciler.sites))
     await reconciler.reconcile(list(reconciler.sites))  # from the memo's lean observations
-    records = await store.load_sites(list(reconciler.sites))
-    for site_id, declared in reconciler.sites.items():
-        rows, _ = await store.list_findings(FindingFilter(site=site_id, state="open"), 0, 1000)
-        live: dict[str, list[object]] = {}
-        for row in rows:
-            live.setdefault(row.subject, []).append(row)
-        cameras = site_cameras(declared.site, declared.index, records[site_id], live,  # type: ignore[arg-type]
-                               later, reconciler.config.stale_after_s)
-        expected = site_view(declared.policy, declared.site, records[site_id], cameras, rows)
-        assert reconciler.site_views[site_id] == expected
+    assert reconciler.site_views == await _api_views(store, reconciler, later)
+
+
+async def test_a_summary_is_reused_only_while_nothing_it_says_can_have_changed(
+    store: Store,
+) -> None:
+    policy, at = fleet_policy(), now()
+    await store.write_batch(fleet_batch(at), at)
+    clock = [at + timedelta(seconds=30)]
+    reconciler = Reconciler(
+        store, declared_sites([policy]), ReconcileConfig(debounce_s=0), lambda: clock[0]
+    )
+    stale_after = timedelta(seconds=reconciler.config.stale_after_s)
+
+    async def check_pass(when: datetime) -> int:
+        clock[0] = when
+        reconciler.stats.reset()
+        await reconciler.reconcile(list(reconciler.sites))
+        assert reconciler.site_views == await _api_views(store, reconciler, when)
+        return reconciler.stats.summaries_reused
+
+    assert await check_pass(at + timedelta(seconds=30)) == 0, "a first pass computes them all"
+    assert await check_pass(at + timedelta(seconds=60)) == SITES, "nothing changed"
+    # A camera reports again, the same facts: no finding changes, but its
+    # site's last report does, so that summary alone is computed again.
+    agent = Agent("s0", agent_id="agent-0")
+    again_at = at + timedelta(seconds=70)
+    await store.write_batch(Batch(reports=[agent.report("10.0.0.1:80", "SN-0-0", at=again_at)]),
+                            again_at)
+    assert await check_pass(at + timedelta(seconds=80)) == SITES - 1
+    assert reconciler.site_views["s0"].last_report_at == again_at
+    # Time alone: the cameras turn stale, so every summary is computed again.
+    assert await check_pass(at + stale_after + timedelta(seconds=71)) == 0
+    assert sum(v.cameras_seen for v in reconciler.site_views.values()) == 0
+
+
+def test_a_held_summary_holds_until_a_fresh_camera_may_turn_stale() -> None:
+    at = now()
+    view = SiteView(site_id="s", name="S", policy_id="p", policy_version="1", organisation="O",
+                    storage_place="", cameras_declared=0, cameras_seen=0, cameras_compliant=0,
+                    findings_open=SeverityCounts(critical=0, warning=0, info=0),
+                    agent_id=None, agent_online=None, last_report_at=None)
+    held = SiteSummary(view, at, at + timedelta(seconds=600))
+    assert held.holds_at(at) and held.holds_at(at + timedelta(seconds=599))
+    assert not held.holds_at(at + timedelta(seconds=600))
+    assert not held.holds_at(at - timedelta(seconds=1)), "a clock that went back: compute anew"
+    assert SiteSummary(view, at, None).holds_at(at + timedelta(days=365))
 
 
 class RefusingStore(Store):

@@ -225,6 +225,7 @@ class PassResult:
     seconds: float
     findings_changed: int
     phases: dict[str, float] = field(default_factory=dict)
+    summaries_reused: int = 0
 
 
 @dataclass
@@ -270,7 +271,8 @@ async def child(url: str, sites: int, per_site: int, passes: int) -> ChildResult
             t0 = time.perf_counter()
             await reconciler.reconcile(list(reconciler.sites), startup=not results)
             seconds = time.perf_counter() - t0
-            results.append(PassResult(seconds, changed, reconciler.stats.as_dict()))
+            results.append(PassResult(seconds, changed, reconciler.stats.as_dict(),
+                                      reconciler.stats.summaries_reused))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rss_after = _rss_mb()
         pure_s, pure_findings = await pure_reconcile(reconciler, store)
@@ -385,15 +387,16 @@ def print_table(
 ) -> None:
     print(f"\n{cameras:,} declared cameras in {sites:,} sites, {os.cpu_count()} CPU(s); "
           "phases in seconds\n")
-    head = ("engine / pass", "s", "cameras/s", "changed", *PHASES, "peak RSS")
-    print("{:<26} {:>7} {:>10} {:>9} {:>6} {:>9} {:>6} {:>6} {:>6} {:>10}".format(*head))
+    head = ("engine / pass", "s", "cameras/s", "changed", *PHASES, "peak RSS", "kept views")
+    print("{:<26} {:>7} {:>10} {:>9} {:>6} {:>9} {:>6} {:>6} {:>6} {:>10} {:>10}".format(*head))
     for label, load_s, r in results:
         for i, p in enumerate(r.passes, 1):
             name = f"{label} pass {i}" + (" (cold)" if i == 1 else "")
             cells = [f"{p.phases[k]:.1f}" if k in p.phases else "-" for k in PHASES]
             print(f"{name:<26} {p.seconds:>7.1f} {cameras / p.seconds:>10,.0f} "
                   f"{p.findings_changed:>9,} {cells[0]:>6} {cells[1]:>9} {cells[2]:>6} "
-                  f"{cells[3]:>6} {cells[4]:>6} {r.peak_rss_mb:>8,.0f}MB")
+                  f"{cells[3]:>6} {cells[4]:>6} {r.peak_rss_mb:>8,.0f}MB "
+                  f"{p.summaries_reused:>10,}")
         rate = r.pure_cameras / r.pure_s
         print(f"{label + ' pure reconcile':<26} {cameras / rate:>7.1f} {rate:>10,.0f} "
               f"{r.pure_findings:>9,}  (no database, no memo; timed on "

@@ -15,7 +15,7 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -32,11 +32,9 @@ from controller.reconcile import (
 from controller.site_summary import SiteSummary, site_summary
 from controller.store import FindingChange, SiteRecord, SiteVerdict, Store
 from controller.store.bulk import diff_findings
-from controller.store.sites import ObservationToken
 from schemas.api import SiteView
 from schemas.errors import CamwardenError, StoreError
 from schemas.findings import Finding
-from schemas.messages import CameraObservation
 from schemas.policy import Policy, Site
 
 log = logging.getLogger(__name__)
@@ -262,16 +260,12 @@ class Reconciler:
         stats.add(len(site_ids), t1 - t0, t2 - t1, t3 - t2, t4 - t3, time.perf_counter() - t4)
         return failed
 
-    def _known(
-        self, site_id: str, address: str, token: ObservationToken
-    ) -> CameraObservation | None:
-        """The loader's question: is this observation version already judged?
-        Then its lean observation from the memo, and nothing is parsed."""
+    def _known(self, site_id: str) -> Mapping[str, Judged]:
+        """The loader's question: which observation versions of this site
+        are already judged? The site's memo (its entries hold the lean
+        observation and the version it was judged at)."""
         declared = self.sites.get(site_id)
-        entry = declared.memo.get(address) if declared is not None else None
-        if entry is None or entry.token != token:
-            return None
-        return entry.observation
+        return declared.memo if declared is not None else {}
 
     def _verdict(
         self, declared: DeclaredSite, record: SiteRecord, now: datetime

@@ -8,10 +8,10 @@ back is ``controller.store.bulk``'s business.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -76,9 +76,21 @@ it saves a datetime per camera on every pass (bench/README.md, reconcile)."""
 _VERSION_TIME = type_coerce(observations.c.observed_at, NullType()).label("version_time")
 """``observed_at`` without ``UtcDateTime``'s conversion, for tokens."""
 
-KnownObservation = Callable[[str, str, ObservationToken], CameraObservation | None]
-"""``(site_id, address, token)`` -> an observation the caller already holds
-for exactly that version, or None to have the stored one parsed."""
+class HeldObservation(Protocol):
+    """An observation the caller already holds, and its version."""
+
+    @property
+    def token(self) -> Hashable: ...
+
+    @property
+    def observation(self) -> CameraObservation: ...
+
+
+KnownObservation = Callable[[str], Mapping[str, HeldObservation]]
+"""``site_id`` -> what the caller already holds of that site, by address;
+a stored observation whose version (token) equals the held one's is taken
+from there, any other is parsed. (A mapping per site, not a question per
+camera: the loader asks two million times a pass otherwise.)"""
 
 _PENDING = cast(CameraObservation, None)
 """Holds an address's place (the order rows came in) until its body is parsed."""
@@ -198,8 +210,10 @@ async def load_sites(
         rows = await connection.execute(
             select(*FINDING_SELECT).where(findings.c.site_id.in_(chunk))
         )
-        for row in rows:
-            records[row.site_id].findings.append(finding_row(row))
+        found: Iterable[tuple[Any, ...]] = rows  # a Row is a tuple
+        for values in found:  # FINDING_SELECT is FindingRow's fields in order
+            finding = FindingRow(*values)
+            records[finding.site_id].findings.append(finding)
     return records
 
 
@@ -247,15 +261,23 @@ async def _changed_observations(
         ).where(observations.c.site_id.in_(chunk))
     )
     missing: dict[str, set[str]] = {}
+    current = None
+    tokens: dict[str, ObservationToken] = {}
+    cameras: dict[str, CameraObservation] = {}
+    holds: Mapping[str, HeldObservation] = {}
     for site_id, address, report_id, version_time in rows:
-        record = records[site_id]
+        if site_id != current:  # rows mostly come site by site (key order): look up on a change
+            current = site_id
+            record = records[site_id]
+            tokens, cameras, holds = record.tokens, record.cameras, known(site_id)
         token = (report_id, version_time)
-        record.tokens[address] = token
-        held = known(site_id, address, token)
-        if held is None:
+        tokens[address] = token
+        held = holds.get(address)
+        if held is not None and held.token == token:
+            cameras[address] = held.observation
+        else:
             missing.setdefault(site_id, set()).add(address)
-            held = _PENDING
-        record.cameras[address] = held
+            cameras[address] = _PENDING
     if not missing:
         return
     bodies = await connection.execute(

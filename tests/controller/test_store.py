@@ -159,3 +159,13 @@ async def test_findings_open_resolve_and_reopen_with_history(store: Store) -> No
     assert total == 1 and rows[0].state == "open" and rows[0].first_seen == t0
     history = await store.finding_history(rows[0].id)
     assert [e.event for e in history] == ["opened", "resolved", "reopened"]
+
+
+def test_the_findings_select_is_finding_rows_fields_in_order() -> None:
+    """load_sites builds a FindingRow from each selected row by position."""
+    from dataclasses import fields
+
+    from controller.store.sites import FINDING_SELECT, FindingRow
+
+    names = [column.name for column in FINDING_SELECT]
+    assert names == [f.name for f in fields(FindingRow)]

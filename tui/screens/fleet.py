@@ -10,7 +10,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from schemas.api import ChangeEvent, SiteView
 from tui.client import ControllerError
@@ -20,6 +20,7 @@ from tui.messages import SiteChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.fleet_summary import FleetSummary
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.status_line import StatusLine
 
@@ -84,6 +85,10 @@ class FleetScreen(DataScreen):
     FleetScreen #sites { height: 1fr; }
     """
 
+    AUTO_FOCUS = "#sites"
+    """The table has the focus from the start (not the filter box, the first
+    focusable, and then the table: each focus change rebuilds the key bar)."""
+
     sites: dict[str, SiteView]
     sort_index = 0
     filter_text = ""
@@ -97,11 +102,7 @@ class FleetScreen(DataScreen):
                         id="filter")
         yield KeyedTable(SITE_COLUMNS, id="sites")
         yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#sites", KeyedTable).focus()
+        yield KeyFooter()
 
     @property
     def sort(self) -> SiteSort:

@@ -11,7 +11,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from schemas.api import CameraView, ChangeEvent, Page
 from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError, pages_after
@@ -21,6 +21,7 @@ from tui.format import STATE_MARK, counts_cell, state_cell
 from tui.messages import CameraChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.site_summary import SiteSummary
 from tui.widgets.status_line import StatusLine
@@ -51,6 +52,9 @@ class SiteScreen(DataScreen):
     SiteScreen #cameras { height: 1fr; }
     """
 
+    AUTO_FOCUS = "#cameras"
+    """The table has the focus from the start (see ``FleetScreen.AUTO_FOCUS``)."""
+
     def __init__(self, ctx: ConsoleContext, site_id: str) -> None:
         super().__init__(ctx)
         self.site_id = site_id
@@ -70,11 +74,7 @@ class SiteScreen(DataScreen):
         yield FilterBox(placeholder=FILTER_HINT, id="filter")
         yield KeyedTable(CAMERA_COLUMNS, id="cameras")
         yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#cameras", KeyedTable).focus()
+        yield KeyFooter()
 
     async def load(self) -> None:
         """The summary and the first page are asked for together and shown

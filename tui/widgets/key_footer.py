@@ -1,0 +1,37 @@
+"""The key bar at the foot of every screen: Textual's ``Footer``, rebuilt
+once per burst of binding changes instead of once per change.
+
+Textual's ``Footer`` queues a full recompose (one ``FooterKey`` widget per
+binding, each styled) for every change of the screen's bindings, and a
+screen that opens changes them several times in a row: pushed, focus on
+the filter box, then on the table, the app's own focus. Opening the fleet
+screen queued five, the last three back to back at ~30 ms each on two
+shared cores (issue 6: the fleet in under 200 ms). Every one of them shows
+the bindings as they are when it runs, so one recompose pending at a time
+shows the same keys: a change that arrives while one is pending rides on
+it; one that arrives once it has started queues the next.
+"""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class KeyFooter(Footer):
+    """``Footer`` with at most one recompose pending (see the module)."""
+
+    _recompose_pending = False
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        # Footer.bindings_changed, but the recompose is not queued twice.
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._recompose_pending:
+            self._recompose_pending = True
+            self.call_after_refresh(self._recompose_now)
+
+    async def _recompose_now(self) -> None:
+        self._recompose_pending = False  # before compose reads the bindings
+        await self.recompose()

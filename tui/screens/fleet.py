@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -110,8 +111,7 @@ class FleetScreen(DataScreen):
 
     async def load(self) -> None:
         api = self.ctx.api
-        fleet = await api.fleet()
-        sites = await api.all_sites()
+        fleet, sites = await asyncio.gather(api.fleet(), api.all_sites())  # one round trip less
         self.query_one(FleetSummary).show(fleet)
         self.sites = {site.site_id: site for site in sites}
         self.lay_out()

@@ -93,8 +93,8 @@ class SiteScreen(DataScreen):
         self.query_one(SiteSummary).show(site, self.ctx.now())
         total = min(first.total, MAX_ROWS)
 
-        def page(offset: int) -> Awaitable[Page[CameraView]]:
-            return api.cameras(self.site_id, offset=offset, limit=DEFAULT_PAGE)
+        def page(offset: int, limit: int) -> Awaitable[Page[CameraView]]:
+            return api.cameras(self.site_id, offset=offset, limit=limit)
 
         if self.complete:
             cameras = list(first.items)

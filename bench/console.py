@@ -134,7 +134,8 @@ async def console_round(url: str, cameras_wanted: int) -> dict[str, float]:
 class Peer(App[None]):
     def compose(self) -> ComposeResult:
         yield DataTable(id="stock")
-        yield KeyedTable([(f"c{i}", f"c{i}") for i in range(7)], id="keyed")
+        yield KeyedTable([(f"c{i}", f"c{i}") for i in range(7)], id="keyed",
+                         styles={"c0": "bold", "c6": "dim"})  # as the site screen's
 
 
 async def table_round(cameras: tuple[CameraView, ...]) -> dict[str, float]:

@@ -252,3 +252,26 @@ def test_a_row_hidden_by_a_filter_is_kept_and_plain_strings_stay_strings() -> No
     assert cells == ("cam a", "✔ ok")
     kept.lay_out([])  # a filter hides it
     assert kept.store(row) == 0 and kept.cells["a"] is cells
+
+
+class Styled(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="table", styles={"name": "bold"})
+
+
+async def test_plain_strings_are_drawn_in_their_columns_style_text_in_its_own() -> None:
+    async with Styled().run_test(size=SIZE) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        table.sync([("a", ("cam a", "✔ ok")), ("b", (Text("cam b", style="italic"), "✔ ok"))])
+        await pilot.pause()
+        assert table.get_cell("a", "name") == Text("cam a", style="bold")
+        assert table.get_cell("a", "state") == Text("✔ ok")
+        first, second = (table.render_line(y) for y in (1, 2))
+        assert [s.style.bold for s in first if s.text == "cam a"] == [True]
+        assert [(s.style.bold, s.style.italic) for s in second if s.text == "cam b"] == [
+            (None, True)]
+
+
+def test_styles_for_a_column_not_in_the_table_are_refused() -> None:
+    with pytest.raises(ValueError, match="'nme'"):
+        KeyedTable(COLUMNS, styles={"nme": "bold"})

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input
@@ -16,7 +15,7 @@ from textual.widgets import Header, Input
 from schemas.api import ChangeEvent, SiteView
 from tui.client import ControllerError
 from tui.filtering import matches, query_words, terms
-from tui.format import agent_text, cameras_text, counts_cell
+from tui.format import agent_cell, cameras_text, counts_cell
 from tui.messages import SiteChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
@@ -34,6 +33,9 @@ SITE_COLUMNS = (
 )
 """What needs attention first; the site id (long, and shown on the site
 screen) last, so that the rest fits 80 columns."""
+
+SITE_STYLES = {"site": "bold", "id": "dim"}
+"""How the plain-string cells of these columns are drawn (``site_row``)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class FleetScreen(DataScreen):
         yield FleetSummary("loading…", id="fleet-summary")
         yield FilterBox(placeholder="/ filter: name, id, critical, offline… · s: sort by attention",
                         id="filter")
-        yield KeyedTable(SITE_COLUMNS, id="sites")
+        yield KeyedTable(SITE_COLUMNS, id="sites", styles=SITE_STYLES)
         yield StatusLine()
         yield KeyFooter()
 
@@ -201,14 +203,17 @@ class FleetScreen(DataScreen):
 
 
 def site_row(site: SiteView, now: datetime) -> Row:
-    """One site as table cells; the row key is the site id."""
+    """One site as table cells; the row key is the site id. The name and
+    the id are plain strings drawn in their columns' styles
+    (``SITE_STYLES``); the counts and agent cells are shared by every row
+    that shows the same."""
     return (
         site.site_id,
         (
-            Text(site.name, style="bold"),
+            site.name,
             counts_cell(site.findings_open),
             cameras_text(site),
-            agent_text(site, now),
-            Text(site.site_id, style="dim"),
+            agent_cell(site, now),
+            site.site_id,
         ),
     )

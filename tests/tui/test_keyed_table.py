@@ -275,3 +275,17 @@ async def test_plain_strings_are_drawn_in_their_columns_style_text_in_its_own() 
 def test_styles_for_a_column_not_in_the_table_are_refused() -> None:
     with pytest.raises(ValueError, match="'nme'"):
         KeyedTable(COLUMNS, styles={"nme": "bold"})
+
+
+@pytest.mark.parametrize(("cell", "width"), [
+    pytest.param("abc", 3, id="ascii"),
+    pytest.param("✔ ok", 4, id="symbol"),
+    pytest.param("監視カメラ", 10, id="wide"),
+    pytest.param(Text("日本 lobby"), 10, id="wide-text"),
+    pytest.param("a\x1bb", 2, id="control"),
+])
+def test_a_cells_width_is_the_cells_it_takes_on_screen(cell: str | Text, width: int) -> None:
+    kept = KeyedRows(["N"])
+    kept.store(("a", (cell,)))
+    kept.lay_out(["a"])
+    assert kept.widths == [width]

@@ -122,7 +122,8 @@ class FleetScreen(DataScreen):
         """Show the sites that pass the filter, in the chosen order."""
         now = self.ctx.now()
         words = query_words(self.filter_text)
-        shown = sorted((s for s in self.sites.values() if matches(words, site_terms(s))),
+        shown = sorted((s for s in self.sites.values()
+                        if not words or matches(words, site_terms(s))),
                        key=self.sort.key)
         self.query_one("#sites", KeyedTable).rebuild([site_row(s, now) for s in shown])
         self._describe_view(len(shown))

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from schemas.api import ChangeEvent
 from tui.client import ControllerError
 from tui.context import ConsoleContext
+from tui.heap import collection_paused
 from tui.messages import LinkChanged
 from tui.widgets.status_line import StatusLine
 
@@ -84,7 +85,8 @@ class DataScreen(Screen[None]):
         link = self.ctx.link
         was_healthy = link.healthy
         try:
-            await self.load()
+            with collection_paused():  # thousands of rows made: see tui.heap
+                await self.load()
         except ControllerError as exc:
             link.failed(str(exc))
         else:

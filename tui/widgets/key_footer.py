@@ -9,7 +9,9 @@ screen queued five, the last three back to back at ~30 ms each on two
 shared cores (issue 6: the fleet in under 200 ms). Every one of them shows
 the bindings as they are when it runs, so one recompose pending at a time
 shows the same keys: a change that arrives while one is pending rides on
-it; one that arrives once it has started queues the next.
+it; one that arrives once it has started queues the next. And a change
+that leaves the keys shown as they are (the focus moving to a table,
+whose own keys are not shown) rebuilds nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class KeyFooter(Footer):
     """``Footer`` with at most one recompose pending (see the module)."""
 
     _recompose_pending = False
+    _shown: tuple[object, ...] | None = None
+    """What the last recompose showed (``_keys``)."""
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         # Footer.bindings_changed, but the recompose is not queued twice.
@@ -34,4 +38,23 @@ class KeyFooter(Footer):
 
     async def _recompose_now(self) -> None:
         self._recompose_pending = False  # before compose reads the bindings
+        if not self.is_attached or self._pruning:  # its screen went (as Widget.recompose)
+            return
+        keys = self._keys()
+        if keys == self._shown:
+            return
+        self._shown = keys
         await self.recompose()
+
+    def _keys(self) -> tuple[object, ...]:
+        """Everything ``Footer.compose`` reads: the bindings shown (a
+        ``Binding`` is a frozen dataclass: its key, description, action,
+        group...), whether each is enabled and its tooltip, and the
+        command palette's."""
+        active = self.screen.active_bindings
+        shown = tuple((binding, enabled, tooltip)
+                      for _, binding, enabled, tooltip in active.values() if binding.show)
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        palette_shown = (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE
+                         and palette is not None)
+        return (shown, palette[1:] if palette_shown and palette else None, self.compact)

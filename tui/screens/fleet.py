@@ -21,7 +21,7 @@ from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.fleet_summary import FleetSummary
 from tui.widgets.key_footer import KeyFooter
-from tui.widgets.keyed_table import KeyedTable, Row
+from tui.widgets.keyed_table import Cell, KeyedTable, Row
 from tui.widgets.status_line import StatusLine
 
 SITE_COLUMNS = (
@@ -99,6 +99,10 @@ class FleetScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         self.sites = {}
+        self._rows: dict[str, tuple[SiteView, Cell, Row]] = {}
+        """Site id -> the site and agent cell its row was made from, the row."""
+        self._terms: dict[str, tuple[SiteView, str]] = {}
+        """Site id -> the site its filter terms were made from, the terms."""
         yield Header()
         yield FleetSummary("loading…", id="fleet-summary")
         yield FilterBox(placeholder="/ filter: name, id, critical, offline… · s: sort by attention",
@@ -119,14 +123,39 @@ class FleetScreen(DataScreen):
         self.lay_out()
 
     def lay_out(self) -> None:
-        """Show the sites that pass the filter, in the chosen order."""
+        """Show the sites that pass the filter, in the chosen order. Rows
+        and filter terms are kept: a sort, a filter or a reload that
+        changed nothing gives the table the very rows it stores (neither
+        made nor measured again)."""
         now = self.ctx.now()
         words = query_words(self.filter_text)
         shown = sorted((s for s in self.sites.values()
-                        if not words or matches(words, site_terms(s))),
+                        if not words or matches(words, self._terms_of(s))),
                        key=self.sort.key)
-        self.query_one("#sites", KeyedTable).rebuild([site_row(s, now) for s in shown])
+        self.query_one("#sites", KeyedTable).rebuild([self._row(s, now) for s in shown])
+        for gone in self._rows.keys() - self.sites.keys():
+            del self._rows[gone]
+            self._terms.pop(gone, None)
         self._describe_view(len(shown))
+
+    def _row(self, site: SiteView, now: datetime) -> Row:
+        """``site_row``, kept while the site and its agent cell (shared:
+        the same object while it reads the same) stay as they were."""
+        agent = agent_cell(site, now)
+        kept = self._rows.get(site.site_id)
+        if kept is not None and kept[1] is agent and kept[0] == site:
+            return kept[2]
+        row = site_row(site, now)
+        self._rows[site.site_id] = (site, agent, row)
+        return row
+
+    def _terms_of(self, site: SiteView) -> str:
+        kept = self._terms.get(site.site_id)
+        if kept is not None and kept[0] == site:
+            return kept[1]
+        terms = site_terms(site)
+        self._terms[site.site_id] = (site, terms)
+        return terms
 
     def _describe_view(self, shown: int) -> None:
         box = self.query_one(FilterBox)
@@ -145,8 +174,8 @@ class FleetScreen(DataScreen):
             site = change.site
             self.sites[site.site_id] = site
             table = self.query_one("#sites", KeyedTable)
-            if matches(query_words(self.filter_text), site_terms(site)):
-                table.upsert(site_row(site, self.ctx.now()))
+            if matches(query_words(self.filter_text), self._terms_of(site)):
+                table.upsert(self._row(site, self.ctx.now()))
             else:
                 table.drop(site.site_id)
         if self._header_wanted:

@@ -14,6 +14,16 @@ The collector is the process's, so the pause is too: nested and
 overlapping pauses (the fleet and a site loading at once) are counted, and
 the collector runs again when the last one ends. A collector that someone
 else turned off stays off.
+
+The first collection after a pause walks everything made during it (the
+fleet's 2,000 sites: ~15-30 ms, just before the table is drawn). The
+console's first load, of the fleet, continues its start-up, and what
+start-up made lives as long as the process (``tui.app.settle_heap``): a
+pause that ``settles`` moves what exists when it ends out of the
+collector's reach (``gc.freeze``) instead. Reference counting still frees
+all of it that is acyclic (the sites a reload replaces, their rows); the
+price is that cycles among it (a key bar rebuilt later, garbage made
+during the pause) are never collected: once, at start-up, bounded.
 """
 
 from __future__ import annotations
@@ -23,21 +33,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _pauses = 0
-"""Pauses in progress (this module's only state: the collector is global)."""
+"""Pauses in progress (with ``_settle``, this module's only state: the
+collector is global)."""
+_settle = False
+"""A pause in progress settles (see the module)."""
 
 
 @contextmanager
-def collection_paused() -> Iterator[None]:
-    """No cyclic collection inside the block (see the module)."""
-    global _pauses
+def collection_paused(*, settles: bool = False) -> Iterator[None]:
+    """No cyclic collection inside the block; ``settles``: what exists
+    when the last pause ends is frozen (see the module)."""
+    global _pauses, _settle
     if _pauses == 0 and not gc.isenabled():
         yield  # turned off by someone else: theirs to turn on
         return
     _pauses += 1
+    _settle = _settle or settles
     gc.disable()
     try:
         yield
     finally:
         _pauses -= 1
         if _pauses == 0:
+            if _settle:
+                gc.freeze()
+            _settle = False
             gc.enable()

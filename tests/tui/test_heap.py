@@ -40,3 +40,20 @@ def test_a_collector_turned_off_by_someone_else_stays_off() -> None:
     with collection_paused():
         pass
     assert not gc.isenabled()
+
+
+def test_a_pause_that_settles_freezes_what_exists_when_the_last_pause_ends() -> None:
+    frozen = gc.get_freeze_count()
+    try:
+        with collection_paused():
+            with collection_paused(settles=True):
+                pass
+            assert gc.get_freeze_count() == frozen  # the other pause still runs
+            kept = [[index] for index in range(100)]  # lists: tracked by the collector
+        settled = gc.get_freeze_count()
+        assert settled >= frozen + len(kept)
+        with collection_paused():
+            pass
+        assert gc.get_freeze_count() == settled  # a later pause settles nothing
+    finally:
+        gc.unfreeze()

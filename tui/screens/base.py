@@ -28,9 +28,13 @@ from tui.widgets.status_line import StatusLine
 
 
 class DataScreen(Screen[None]):
-    def __init__(self, ctx: ConsoleContext) -> None:
+    def __init__(self, ctx: ConsoleContext, *, start_up: bool = False) -> None:
+        """``start_up``: the console's first screen in a process of its own
+        (``camwarden tui``): its first load ends the start-up and settles
+        the heap (``tui.heap``)."""
         super().__init__()
         self.ctx = ctx
+        self.start_up = start_up
         self.loads = 0
         """Finished load attempts, successful or not."""
         self.changes = 0
@@ -85,7 +89,8 @@ class DataScreen(Screen[None]):
         link = self.ctx.link
         was_healthy = link.healthy
         try:
-            with collection_paused():  # thousands of rows made: see tui.heap
+            # Thousands of rows made: see tui.heap.
+            with collection_paused(settles=self.loads == 0 and self.start_up):
                 await self.load()
         except ControllerError as exc:
             link.failed(str(exc))

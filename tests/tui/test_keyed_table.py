@@ -289,3 +289,17 @@ def test_a_cells_width_is_the_cells_it_takes_on_screen(cell: str | Text, width: 
     kept.store(("a", (cell,)))
     kept.lay_out(["a"])
     assert kept.widths == [width]
+
+
+async def test_rows_added_below_the_view_grow_the_scroll_bar_and_reach_the_end() -> None:
+    async with shown(*(f"r{i:03d}" for i in range(30))) as (table, pilot):
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        table.extend(rows(*(f"r{i:03d}" for i in range(30, 130))))
+        await pilot.pause()
+        assert table.virtual_size.height == 131
+        assert table.vertical_scrollbar.window_virtual_size == 131
+        await pilot.press("end")
+        assert table.cursor_key == "r129"
+        assert table.scroll_offset.y == table.max_scroll_y == 131 - SIZE[1]
+        assert table.render_line(SIZE[1] - 1).text.startswith("▸cam r129")

@@ -265,13 +265,28 @@ class KeyedTable(ScrollView, can_focus=True):
             return
         for row in rows:
             self._rows.store(row)
-        was_empty = not self._rows.order
-        if self._rows.append(keys):
+        start = len(self._rows.order)
+        widened = self._rows.append(keys)
+        if widened:
             self._stale()
-        self.virtual_size = Size(self._rows.line_width, len(self._rows.order) + 1)
-        self.refresh()
-        if was_empty:
+        elif start < self.scroll_offset.y + self.scrollable_content_region.height:
+            self.refresh()  # some of the new rows are in view
+        self._grow_to(Size(self._rows.line_width, len(self._rows.order) + 1))
+        if start == 0:
             self._set_cursor(0)
+
+    def _grow_to(self, size: Size) -> None:
+        """A longer list, below what is shown. Setting ``virtual_size`` lays
+        the whole screen out again (its reactive says so), once per page
+        that arrives: needed when the scroll bars change, not when the
+        vertical one is shown already and only its thumb shrinks. Then the
+        size is set without the lay-out, and the bar told its new extent."""
+        if (size.width == self.virtual_size.width and self.show_vertical_scrollbar
+                and size.height > self.virtual_size.height):
+            self.set_reactive(KeyedTable.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+        else:
+            self.virtual_size = size
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on row ``row`` (clamped) and scroll it into view."""

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input
 
-from schemas.api import ChangeEvent, SiteView
+from schemas.api import ChangeEvent, FleetView, SiteView
 from tui.client import ControllerError
 from tui.filtering import matches, query_words, terms
 from tui.format import agent_cell, cameras_text, counts_cell
@@ -98,6 +98,12 @@ class FleetScreen(DataScreen):
     _header_wanted = False
 
     def compose(self) -> ComposeResult:
+        # Asked for before the widgets are built, mounted and styled: the
+        # controller answers meanwhile (the console's first wait, issue 6).
+        self._first: asyncio.Future[tuple[FleetView, tuple[SiteView, ...]]] | None = (
+            asyncio.ensure_future(self._fetch()))
+        # A screen gone before its first load: its failure is retrieved, not logged.
+        self._first.add_done_callback(lambda done: done.cancelled() or done.exception())
         self.sites = {}
         self._rows: dict[str, tuple[SiteView, Cell, Row]] = {}
         """Site id -> the site and agent cell its row was made from, the row."""
@@ -116,11 +122,21 @@ class FleetScreen(DataScreen):
         return SORTS[self.sort_index]
 
     async def load(self) -> None:
-        api = self.ctx.api
-        fleet, sites = await asyncio.gather(api.fleet(), api.all_sites())  # one round trip less
+        """The header and every site; the first load takes what ``compose``
+        asked for, later ones ask again."""
+        first, self._first = self._first, None
+        fleet, sites = await (first if first is not None else self._fetch())
         self.query_one(FleetSummary).show(fleet)
         self.sites = {site.site_id: site for site in sites}
         self.lay_out()
+
+    def on_unmount(self) -> None:
+        if self._first is not None:
+            self._first.cancel()
+
+    async def _fetch(self) -> tuple[FleetView, tuple[SiteView, ...]]:
+        api = self.ctx.api
+        return await asyncio.gather(api.fleet(), api.all_sites())  # one round trip less
 
     def lay_out(self) -> None:
         """Show the sites that pass the filter, in the chosen order. Rows

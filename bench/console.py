@@ -94,7 +94,7 @@ async def console_round(url: str, cameras_wanted: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     settle_heap()  # what `camwarden tui` does before its first frame, like the imports not timed
     app = CamwardenApp(url, refresh_seconds=0, clock=lambda: NOW, display_tz=UTC,
-                       live=False)
+                       live=False, settle_start_up=True)  # as `camwarden tui`
     start = time.perf_counter()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -134,7 +134,8 @@ async def console_round(url: str, cameras_wanted: int) -> dict[str, float]:
 class Peer(App[None]):
     def compose(self) -> ComposeResult:
         yield DataTable(id="stock")
-        yield KeyedTable([(f"c{i}", f"c{i}") for i in range(7)], id="keyed")
+        yield KeyedTable([(f"c{i}", f"c{i}") for i in range(7)], id="keyed",
+                         styles={"c0": "bold", "c6": "dim"})  # as the site screen's
 
 
 async def table_round(cameras: tuple[CameraView, ...]) -> dict[str, float]:

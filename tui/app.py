@@ -75,6 +75,7 @@ class CamwardenApp(App[int]):
         display_tz: tzinfo | None = None,
         live: bool = True,
         stream_backoff: float = 1.0,
+        settle_start_up: bool = False,
     ) -> None:
         """``refresh_seconds`` 0 turns periodic refresh off (``r`` still
         works). ``clock`` returns aware UTC "now" (tests freeze it);
@@ -82,8 +83,11 @@ class CamwardenApp(App[int]):
         given, must be for ``api_url`` (and carry the token); the app closes
         it on exit either way. ``live`` False does not follow the event
         stream (periodic refresh only); ``stream_backoff`` is the first
-        reconnect delay in seconds. A bad URL, token or interval raises
-        ConfigError naming it."""
+        reconnect delay in seconds. ``settle_start_up``: the app has the
+        process to itself (``camwarden tui``): the fleet's first load
+        settles the heap (``tui.heap``; not for an app among others, such
+        as a test's: what it leaves would never be collected). A bad URL,
+        token or interval raises ConfigError naming it."""
         super().__init__()
         if refresh_seconds < 0:
             raise ConfigError(f"refresh interval must be >= 0 seconds, got {refresh_seconds!r}")
@@ -91,6 +95,7 @@ class CamwardenApp(App[int]):
         if api.base_url != check_base_url(api_url):
             raise ConfigError(f"the API client is for {api.base_url}, not {api_url}")
         self.refresh_seconds = refresh_seconds
+        self.settle_start_up = settle_start_up
         self.ctx = ConsoleContext(
             api=api,
             link=Link(
@@ -108,7 +113,7 @@ class CamwardenApp(App[int]):
         self.sub_title = api.base_url
 
     def on_mount(self) -> None:
-        self.push_screen(FleetScreen(self.ctx))
+        self.push_screen(FleetScreen(self.ctx, start_up=self.settle_start_up))
         if self.refresh_seconds > 0:
             self.set_interval(self.refresh_seconds, self.tick)
         if self.stream is not None:
@@ -261,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
         refresh = getattr(args, "refresh", DEFAULT_REFRESH_SECONDS)
         token_file = getattr(args, "token_file", None)
         token = read_token(token_file) if token_file is not None else None
-        app = CamwardenApp(args.api, token=token, refresh_seconds=refresh)
+        app = CamwardenApp(args.api, token=token, refresh_seconds=refresh, settle_start_up=True)
     except ConfigError as exc:
         print(f"camwarden tui: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
@@ -39,7 +40,13 @@ M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 DEFAULT_PAGE = 200
-"""Rows asked for per page when the console walks a whole list."""
+"""Rows asked for in the first page of a list: small, so that it is on
+screen quickly."""
+
+LATER_PAGE = 500
+"""Rows asked for in each page after the first: the fewer round trips the
+better once the first page is shown (the controller serves up to 1,000; a
+controller that serves fewer is followed, see ``pages_after``)."""
 
 MAX_ROWS = 10_000
 """The most rows one list screen loads: beyond it a table stops being readable."""
@@ -275,19 +282,21 @@ class ApiClient:
         self, site: str | None = None, state: str | None = None
     ) -> tuple[FindingView, ...]:
         """Every finding of ``site`` in ``state``, page by page (at most ``MAX_ROWS``)."""
-        return await _walk(lambda offset: self.findings(site=site, state=state, offset=offset))
+        return await _walk(lambda offset, limit: self.findings(
+            site=site, state=state, offset=offset, limit=limit))
 
     async def all_policies(self) -> tuple[PolicyVersionView, ...]:
         """Every loaded policy version, page by page (at most ``MAX_ROWS``)."""
-        return await _walk(lambda offset: self.policies(offset=offset))
+        return await _walk(lambda offset, limit: self.policies(offset=offset, limit=limit))
 
     async def all_sites(self) -> tuple[SiteView, ...]:
         """Every site, page by page (at most ``MAX_ROWS``)."""
-        return await _walk(lambda offset: self.sites(offset=offset))
+        return await _walk(lambda offset, limit: self.sites(offset=offset, limit=limit))
 
     async def all_cameras(self, site_id: str) -> tuple[CameraView, ...]:
         """Every camera of a site, page by page (at most ``MAX_ROWS``)."""
-        return await _walk(lambda offset: self.cameras(site_id, offset=offset))
+        return await _walk(lambda offset, limit: self.cameras(
+            site_id, offset=offset, limit=limit))
 
     # --- transport --------------------------------------------------------
 
@@ -361,8 +370,12 @@ def _bad_answer(exc: ValidationError, base_url: str, path: str) -> ControllerErr
     )
 
 
-async def _walk(fetch: Callable[[int], Awaitable[Page[T]]]) -> tuple[T, ...]:
-    first = await fetch(0)
+Fetch = Callable[[int, int], Awaitable[Page[T]]]
+"""``fetch(offset, limit)``: one page of a list."""
+
+
+async def _walk(fetch: Fetch[T]) -> tuple[T, ...]:
+    first = await fetch(0, DEFAULT_PAGE)
     items = list(first.items)
     async for page in pages_after(first, fetch):
         items.extend(page.items)
@@ -370,25 +383,48 @@ async def _walk(fetch: Callable[[int], Awaitable[Page[T]]]) -> tuple[T, ...]:
 
 
 async def pages_after(
-    first: Page[T], fetch: Callable[[int], Awaitable[Page[T]]], in_flight: int = PAGES_IN_FLIGHT
+    first: Page[T], fetch: Fetch[T], in_flight: int = PAGES_IN_FLIGHT, limit: int = LATER_PAGE
 ) -> AsyncIterator[Page[T]]:
     """The pages of a list after ``first`` (the one at offset 0), in order,
-    up to ``MAX_ROWS`` rows: ``in_flight`` asked for at once, each yielded
-    as soon as it and those before it have arrived. Pages are ``first.limit``
-    rows apart (the size the controller applied). Stops at a short page (the
-    list shrank meanwhile); a failed page raises its ControllerError, and
-    the pages still in flight are cancelled."""
-    step = first.limit
+    up to ``MAX_ROWS`` rows: pages of ``limit`` rows, ``in_flight`` asked
+    for at once, each yielded as soon as it and those before it have
+    arrived. A controller that serves pages smaller than asked (its
+    ``Page.limit``) is followed: the pages still in flight are dropped and
+    the rest asked for at its size. Stops at a short page (the list shrank
+    meanwhile); a failed page raises its ControllerError, and the pages
+    still in flight are cancelled."""
     end = min(first.total, MAX_ROWS)
-    if len(first.items) < step or end <= step:
+    offset = len(first.items)
+    if offset < first.limit or offset >= end:
         return
-    offsets = iter(range(step, end, step))
+    step = limit
+    while offset < end:
+        async with aclosing(_pages_from(offset, end, step, fetch, in_flight)) as served:
+            async for page in served:
+                yield page
+                offset += len(page.items)
+                if page.limit < step:  # the controller's largest page is smaller than asked
+                    step = page.limit
+                    break
+                if len(page.items) < step:
+                    return
+            else:
+                return
+
+
+async def _pages_from(
+    offset: int, end: int, step: int, fetch: Fetch[T], in_flight: int
+) -> AsyncGenerator[Page[T], None]:
+    """Pages of ``step`` rows from ``offset`` to ``end``, in order,
+    ``in_flight`` asked for at once; those in flight are cancelled when
+    the caller stops (or a page fails)."""
+    offsets = iter(range(offset, end, step))
     pending: list[asyncio.Task[Page[T]]] = []
 
     def ask() -> None:
-        offset = next(offsets, None)
-        if offset is not None:
-            pending.append(asyncio.ensure_future(fetch(offset)))
+        at = next(offsets, None)
+        if at is not None:
+            pending.append(asyncio.ensure_future(fetch(at, step)))
 
     try:
         for _ in range(in_flight):
@@ -397,8 +433,6 @@ async def pages_after(
             page = await pending.pop(0)
             ask()
             yield page
-            if len(page.items) < step:
-                return
     finally:
         for task in pending:
             if task.done() and not task.cancelled():

@@ -152,14 +152,26 @@ def local_time(moment: datetime, tz: tzinfo | None) -> str:
 
 def agent_text(site: SiteView, now: datetime) -> Text:
     """The site's agent: online or offline, and how old its last report is."""
-    if site.agent_id is None:
+    return agent_cell(site, now).copy()
+
+
+def agent_cell(site: SiteView, now: datetime) -> Text:
+    """``agent_text`` for a table cell, shared by every row that reads the
+    same (2,000 sites, a few states and ages). Never change it."""
+    seen = age(site.last_report_at, now) if site.last_report_at else None
+    return _agent_cell(site.agent_id is not None, site.agent_online, seen)
+
+
+@lru_cache(maxsize=1024)
+def _agent_cell(has_agent: bool, online: bool | None, seen: str | None) -> Text:
+    if not has_agent:
         return Text("— no agent", style="dim")
-    seen = f", {age(site.last_report_at, now)}" if site.last_report_at else ", never reported"
-    if site.agent_online:
-        return Text(f"● online{seen}", style="green")
-    if site.agent_online is None:
-        return Text(f"? unknown{seen}", style="yellow")
-    return Text(f"○ OFFLINE{seen}", style="bold red")
+    said = f", {seen}" if seen is not None else ", never reported"
+    if online:
+        return Text(f"● online{said}", style="green")
+    if online is None:
+        return Text(f"? unknown{said}", style="yellow")
+    return Text(f"○ OFFLINE{said}", style="bold red")
 
 
 def cameras_text(site: SiteView) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import pytest
@@ -15,16 +15,17 @@ from console_fleet import MAIN, NOW, FleetData
 from fake_api import FakeController
 from textual.pilot import Pilot
 
-from schemas.api import CameraView, SeverityCounts
+from schemas.api import CameraView, SeverityCounts, SiteView
 from schemas.errors import ConfigError
 from tui.app import CamwardenApp, run
+from tui.screens import fleet as fleet_screen
 from tui.screens.base import DataScreen
 from tui.screens.camera import CameraScreen
 from tui.screens.fleet import FleetScreen
 from tui.screens.site import SiteScreen
 from tui.widgets.finding_detail import FindingDetail
 from tui.widgets.fleet_summary import FleetSummary
-from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.status_line import StatusLine
 
 WAIT_S = 5.0
@@ -220,3 +221,33 @@ def test_run_refuses_a_bad_url_with_exit_2(capsys: pytest.CaptureFixture[str]) -
 def test_negative_refresh_interval_is_refused() -> None:
     with pytest.raises(ConfigError, match="refresh interval must be >= 0 seconds"):
         CamwardenApp("http://127.0.0.1:8080", refresh_seconds=-1)
+
+
+async def test_fleet_rows_are_made_again_only_for_sites_that_changed(
+    make_app: MakeApp, controller: FakeController, fleet_data: FleetData,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[str] = []
+    site_row = fleet_screen.site_row
+
+    def counted(site: SiteView, now: datetime) -> Row:
+        made.append(site.site_id)
+        return site_row(site, now)
+
+    monkeypatch.setattr(fleet_screen, "site_row", counted)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        fleet = await loaded(pilot, FleetScreen)
+        assert sorted(made) == sorted(site.site_id for site in fleet_data.sites)
+        made.clear()
+        await pilot.press("s", "s")  # sorted twice over
+        app.action_reload()  # the same sites, parsed again
+        fleet = await loaded(pilot, FleetScreen, loads=2)
+        assert made == []
+        renamed = fleet_data.sites[1].model_copy(update={"name": "annex, renamed"})
+        controller.data.sites = (fleet_data.sites[0], renamed)
+        app.action_reload()
+        fleet = await loaded(pilot, FleetScreen, loads=3)
+        assert made == [renamed.site_id]
+        assert cells(fleet.query_one("#sites", KeyedTable), "site")[renamed.site_id] == (
+            "annex, renamed")

@@ -136,15 +136,17 @@ async def test_bad_paging_is_refused_before_asking(
 
 async def test_pages_after_the_first_come_in_order_a_few_at_a_time() -> None:
     """Later pages answered first still come out in order; at most
-    ``in_flight`` are asked for at once; they are ``first.limit`` apart."""
+    ``in_flight`` are asked for at once; they are ``limit`` rows each,
+    from the end of the first."""
     answered = {offset: asyncio.Event() for offset in range(2, 12, 2)}
     asked: list[int] = []
     in_flight = 0
     most = 0
 
-    async def fetch(offset: int) -> Page[int]:
+    async def fetch(offset: int, limit: int) -> Page[int]:
         nonlocal in_flight, most
         asked.append(offset)
+        assert limit == 2
         in_flight += 1
         most = max(most, in_flight)
         await answered[offset].wait()
@@ -156,7 +158,7 @@ async def test_pages_after_the_first_come_in_order_a_few_at_a_time() -> None:
     got: list[int] = []
 
     async def consume() -> None:
-        async for page in pages_after(first, fetch, in_flight=2):
+        async for page in pages_after(first, fetch, in_flight=2, limit=2):
             got.extend(page.items)
 
     consumer = asyncio.create_task(consume())
@@ -173,7 +175,7 @@ async def test_pages_after_the_first_come_in_order_a_few_at_a_time() -> None:
 async def test_a_failed_page_raises_and_cancels_those_in_flight() -> None:
     cancelled: list[int] = []
 
-    async def fetch(offset: int) -> Page[int]:
+    async def fetch(offset: int, limit: int) -> Page[int]:
         if offset == 2:
             raise ControllerError("boom", url="http://x", path="/p")
         try:
@@ -186,7 +188,40 @@ async def test_a_failed_page_raises_and_cancels_those_in_flight() -> None:
     first: Page[int] = Page(items=(0, 1), total=20, offset=0, limit=2)
     with pytest.raises(ControllerError, match="boom"):
         async with asyncio.timeout(5):
-            async for _ in pages_after(first, fetch, in_flight=3):
+            async for _ in pages_after(first, fetch, in_flight=3, limit=2):
                 pass
     await asyncio.sleep(0)
     assert sorted(cancelled) == [4, 6]
+
+
+async def test_pages_after_the_first_are_larger() -> None:
+    asked: list[tuple[int, int]] = []
+
+    async def fetch(offset: int, limit: int) -> Page[int]:
+        asked.append((offset, limit))
+        return Page(items=tuple(range(offset, min(offset + limit, 23))), total=23,
+                    offset=offset, limit=limit)
+
+    first: Page[int] = Page(items=(0, 1, 2), total=23, offset=0, limit=3)
+    got = [item async for page in pages_after(first, fetch, limit=10) for item in page.items]
+    assert got == list(range(3, 23))
+    assert asked == [(3, 10), (13, 10)]
+
+
+async def test_pages_after_follow_a_controller_that_serves_smaller_pages() -> None:
+    """Asked for 10, it serves 4: the pages asked for meanwhile are
+    dropped, the rest asked for 4 at a time from where the list stands."""
+    asked: list[tuple[int, int]] = []
+
+    async def fetch(offset: int, limit: int) -> Page[int]:
+        asked.append((offset, limit))
+        served = min(limit, 4)
+        return Page(items=tuple(range(offset, min(offset + served, 17))), total=17,
+                    offset=offset, limit=served)
+
+    first: Page[int] = Page(items=(0, 1, 2), total=17, offset=0, limit=3)
+    got = [item async for page in pages_after(first, fetch, in_flight=2, limit=10)
+           for item in page.items]
+    assert got == list(range(3, 17))
+    assert asked[:2] == [(3, 10), (13, 10)]
+    assert asked[2:] == [(7, 4), (11, 4), (15, 4)]

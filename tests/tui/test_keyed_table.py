@@ -252,3 +252,54 @@ def test_a_row_hidden_by_a_filter_is_kept_and_plain_strings_stay_strings() -> No
     assert cells == ("cam a", "✔ ok")
     kept.lay_out([])  # a filter hides it
     assert kept.store(row) == 0 and kept.cells["a"] is cells
+
+
+class Styled(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="table", styles={"name": "bold"})
+
+
+async def test_plain_strings_are_drawn_in_their_columns_style_text_in_its_own() -> None:
+    async with Styled().run_test(size=SIZE) as pilot:
+        table = pilot.app.query_one(KeyedTable)
+        table.sync([("a", ("cam a", "✔ ok")), ("b", (Text("cam b", style="italic"), "✔ ok"))])
+        await pilot.pause()
+        assert table.get_cell("a", "name") == Text("cam a", style="bold")
+        assert table.get_cell("a", "state") == Text("✔ ok")
+        first, second = (table.render_line(y) for y in (1, 2))
+        assert [s.style.bold for s in first if s.text == "cam a"] == [True]
+        assert [(s.style.bold, s.style.italic) for s in second if s.text == "cam b"] == [
+            (None, True)]
+
+
+def test_styles_for_a_column_not_in_the_table_are_refused() -> None:
+    with pytest.raises(ValueError, match="'nme'"):
+        KeyedTable(COLUMNS, styles={"nme": "bold"})
+
+
+@pytest.mark.parametrize(("cell", "width"), [
+    pytest.param("abc", 3, id="ascii"),
+    pytest.param("✔ ok", 4, id="symbol"),
+    pytest.param("監視カメラ", 10, id="wide"),
+    pytest.param(Text("日本 lobby"), 10, id="wide-text"),
+    pytest.param("a\x1bb", 2, id="control"),
+])
+def test_a_cells_width_is_the_cells_it_takes_on_screen(cell: str | Text, width: int) -> None:
+    kept = KeyedRows(["N"])
+    kept.store(("a", (cell,)))
+    kept.lay_out(["a"])
+    assert kept.widths == [width]
+
+
+async def test_rows_added_below_the_view_grow_the_scroll_bar_and_reach_the_end() -> None:
+    async with shown(*(f"r{i:03d}" for i in range(30))) as (table, pilot):
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        table.extend(rows(*(f"r{i:03d}" for i in range(30, 130))))
+        await pilot.pause()
+        assert table.virtual_size.height == 131
+        assert table.vertical_scrollbar.window_virtual_size == 131
+        await pilot.press("end")
+        assert table.cursor_key == "r129"
+        assert table.scroll_offset.y == table.max_scroll_y == 131 - SIZE[1]
+        assert table.render_line(SIZE[1] - 1).text.startswith("▸cam r129")

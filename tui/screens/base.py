@@ -22,14 +22,19 @@ from textual.screen import Screen
 from schemas.api import ChangeEvent
 from tui.client import ControllerError
 from tui.context import ConsoleContext
+from tui.heap import collection_paused
 from tui.messages import LinkChanged
 from tui.widgets.status_line import StatusLine
 
 
 class DataScreen(Screen[None]):
-    def __init__(self, ctx: ConsoleContext) -> None:
+    def __init__(self, ctx: ConsoleContext, *, start_up: bool = False) -> None:
+        """``start_up``: the console's first screen in a process of its own
+        (``camwarden tui``): its first load ends the start-up and settles
+        the heap (``tui.heap``)."""
         super().__init__()
         self.ctx = ctx
+        self.start_up = start_up
         self.loads = 0
         """Finished load attempts, successful or not."""
         self.changes = 0
@@ -84,7 +89,9 @@ class DataScreen(Screen[None]):
         link = self.ctx.link
         was_healthy = link.healthy
         try:
-            await self.load()
+            # Thousands of rows made: see tui.heap.
+            with collection_paused(settles=self.loads == 0 and self.start_up):
+                await self.load()
         except ControllerError as exc:
             link.failed(str(exc))
         else:

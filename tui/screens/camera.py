@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from schemas.api import CameraDetail, ChangeEvent, FindingEvent, FindingView, SiteView
 from schemas.rules import severity_rank
@@ -22,6 +22,7 @@ from tui.screens.base import DataScreen
 from tui.widgets.camera_card import CameraCard
 from tui.widgets.compare_panel import ComparePanel
 from tui.widgets.finding_detail import FindingDetail
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.status_line import StatusLine
 
@@ -69,7 +70,7 @@ class CameraScreen(DataScreen):
             yield KeyedTable(FINDING_COLUMNS, id="findings")
             yield FindingDetail("", id="finding-detail")
         yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
-from schemas.api import ChangeEvent, SiteView
+from schemas.api import ChangeEvent, FleetView, SiteView
 from tui.client import ControllerError
 from tui.filtering import matches, query_words, terms
-from tui.format import agent_text, cameras_text, counts_cell
+from tui.format import agent_cell, cameras_text, counts_cell
 from tui.messages import SiteChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.fleet_summary import FleetSummary
-from tui.widgets.keyed_table import KeyedTable, Row
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.keyed_table import Cell, KeyedTable, Row
 from tui.widgets.status_line import StatusLine
 
 SITE_COLUMNS = (
@@ -32,6 +33,9 @@ SITE_COLUMNS = (
 )
 """What needs attention first; the site id (long, and shown on the site
 screen) last, so that the rest fits 80 columns."""
+
+SITE_STYLES = {"site": "bold", "id": "dim"}
+"""How the plain-string cells of these columns are drawn (``site_row``)."""
 
 
 @dataclass(frozen=True)
@@ -84,45 +88,90 @@ class FleetScreen(DataScreen):
     FleetScreen #sites { height: 1fr; }
     """
 
+    AUTO_FOCUS = "#sites"
+    """The table has the focus from the start (not the filter box, the first
+    focusable, and then the table: each focus change rebuilds the key bar)."""
+
     sites: dict[str, SiteView]
     sort_index = 0
     filter_text = ""
     _header_wanted = False
 
     def compose(self) -> ComposeResult:
+        # Asked for before the widgets are built, mounted and styled: the
+        # controller answers meanwhile (the console's first wait, issue 6).
+        self._first: asyncio.Future[tuple[FleetView, tuple[SiteView, ...]]] | None = (
+            asyncio.ensure_future(self._fetch()))
+        # A screen gone before its first load: its failure is retrieved, not logged.
+        self._first.add_done_callback(lambda done: done.cancelled() or done.exception())
         self.sites = {}
+        self._rows: dict[str, tuple[SiteView, Cell, Row]] = {}
+        """Site id -> the site and agent cell its row was made from, the row."""
+        self._terms: dict[str, tuple[SiteView, str]] = {}
+        """Site id -> the site its filter terms were made from, the terms."""
         yield Header()
         yield FleetSummary("loading…", id="fleet-summary")
         yield FilterBox(placeholder="/ filter: name, id, critical, offline… · s: sort by attention",
                         id="filter")
-        yield KeyedTable(SITE_COLUMNS, id="sites")
+        yield KeyedTable(SITE_COLUMNS, id="sites", styles=SITE_STYLES)
         yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#sites", KeyedTable).focus()
+        yield KeyFooter()
 
     @property
     def sort(self) -> SiteSort:
         return SORTS[self.sort_index]
 
     async def load(self) -> None:
-        api = self.ctx.api
-        fleet = await api.fleet()
-        sites = await api.all_sites()
+        """The header and every site; the first load takes what ``compose``
+        asked for, later ones ask again."""
+        first, self._first = self._first, None
+        fleet, sites = await (first if first is not None else self._fetch())
         self.query_one(FleetSummary).show(fleet)
         self.sites = {site.site_id: site for site in sites}
         self.lay_out()
 
+    def on_unmount(self) -> None:
+        if self._first is not None:
+            self._first.cancel()
+
+    async def _fetch(self) -> tuple[FleetView, tuple[SiteView, ...]]:
+        api = self.ctx.api
+        return await asyncio.gather(api.fleet(), api.all_sites())  # one round trip less
+
     def lay_out(self) -> None:
-        """Show the sites that pass the filter, in the chosen order."""
+        """Show the sites that pass the filter, in the chosen order. Rows
+        and filter terms are kept: a sort, a filter or a reload that
+        changed nothing gives the table the very rows it stores (neither
+        made nor measured again)."""
         now = self.ctx.now()
         words = query_words(self.filter_text)
-        shown = sorted((s for s in self.sites.values() if matches(words, site_terms(s))),
+        shown = sorted((s for s in self.sites.values()
+                        if not words or matches(words, self._terms_of(s))),
                        key=self.sort.key)
-        self.query_one("#sites", KeyedTable).rebuild([site_row(s, now) for s in shown])
+        self.query_one("#sites", KeyedTable).rebuild([self._row(s, now) for s in shown])
+        for gone in self._rows.keys() - self.sites.keys():
+            del self._rows[gone]
+            self._terms.pop(gone, None)
         self._describe_view(len(shown))
+
+    def _row(self, site: SiteView, now: datetime) -> Row:
+        """``site_row``, kept while the site and its agent cell (shared:
+        the same object while it reads the same) stay as they were."""
+        agent = agent_cell(site, now)
+        kept = self._rows.get(site.site_id)
+        if kept is not None and kept[1] is agent and kept[0] == site:
+            return kept[2]
+        row = site_row(site, now)
+        self._rows[site.site_id] = (site, agent, row)
+        return row
+
+    def _terms_of(self, site: SiteView) -> str:
+        kept = self._terms.get(site.site_id)
+        if kept is not None and kept[0] == site:
+            return kept[1]
+        terms = site_terms(site)
+        self._terms[site.site_id] = (site, terms)
+        return terms
 
     def _describe_view(self, shown: int) -> None:
         box = self.query_one(FilterBox)
@@ -141,8 +190,8 @@ class FleetScreen(DataScreen):
             site = change.site
             self.sites[site.site_id] = site
             table = self.query_one("#sites", KeyedTable)
-            if matches(query_words(self.filter_text), site_terms(site)):
-                table.upsert(site_row(site, self.ctx.now()))
+            if matches(query_words(self.filter_text), self._terms_of(site)):
+                table.upsert(self._row(site, self.ctx.now()))
             else:
                 table.drop(site.site_id)
         if self._header_wanted:
@@ -200,14 +249,17 @@ class FleetScreen(DataScreen):
 
 
 def site_row(site: SiteView, now: datetime) -> Row:
-    """One site as table cells; the row key is the site id."""
+    """One site as table cells; the row key is the site id. The name and
+    the id are plain strings drawn in their columns' styles
+    (``SITE_STYLES``); the counts and agent cells are shared by every row
+    that shows the same."""
     return (
         site.site_id,
         (
-            Text(site.name, style="bold"),
+            site.name,
             counts_cell(site.findings_open),
             cameras_text(site),
-            agent_text(site, now),
-            Text(site.site_id, style="dim"),
+            agent_cell(site, now),
+            site.site_id,
         ),
     )

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from schemas.api import ChangeEvent
 from schemas.register import AccessRequest, ChecklistView, RegisterEntry, RequestsView
@@ -37,6 +37,7 @@ from tui.paperwork import (
     verify_text,
 )
 from tui.screens.base import DataScreen
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status_line import StatusLine
 
@@ -92,7 +93,7 @@ class PaperworkScreen(DataScreen):
                 yield KeyedTable(CHECKLIST_COLUMNS, id="checklist-table")
                 yield Static("", id="item-detail", classes="detail")
         yield StatusLine()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -11,7 +11,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from schemas.api import CameraView, ChangeEvent, Page
 from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError, pages_after
@@ -21,7 +21,8 @@ from tui.format import STATE_MARK, counts_cell, state_cell
 from tui.messages import CameraChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
-from tui.widgets.keyed_table import KeyedTable, Row
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.keyed_table import Cell, KeyedTable, Row
 from tui.widgets.site_summary import SiteSummary
 from tui.widgets.status_line import StatusLine
 
@@ -37,6 +38,9 @@ CAMERA_COLUMNS = (
 """State and findings come before the wide columns, and the (long) camera
 id last, so that what needs attention stays in view at 80 columns."""
 
+CAMERA_STYLES = {"camera": "bold", "id": "dim"}
+"""How the plain-string cells of these columns are drawn (``camera_row``)."""
+
 FILTER_HINT = "/ filter: state:missing, rule:audio, lobby, hanwha…"
 
 
@@ -50,6 +54,9 @@ class SiteScreen(DataScreen):
     DEFAULT_CSS = """
     SiteScreen #cameras { height: 1fr; }
     """
+
+    AUTO_FOCUS = "#cameras"
+    """The table has the focus from the start (see ``FleetScreen.AUTO_FOCUS``)."""
 
     def __init__(self, ctx: ConsoleContext, site_id: str) -> None:
         super().__init__(ctx)
@@ -68,13 +75,9 @@ class SiteScreen(DataScreen):
         yield Header()
         yield SiteSummary(f"loading site {self.site_id}…", id="site-summary")
         yield FilterBox(placeholder=FILTER_HINT, id="filter")
-        yield KeyedTable(CAMERA_COLUMNS, id="cameras")
+        yield KeyedTable(CAMERA_COLUMNS, id="cameras", styles=CAMERA_STYLES)
         yield StatusLine()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#cameras", KeyedTable).focus()
+        yield KeyFooter()
 
     async def load(self) -> None:
         """The summary and the first page are asked for together and shown
@@ -93,8 +96,8 @@ class SiteScreen(DataScreen):
         self.query_one(SiteSummary).show(site, self.ctx.now())
         total = min(first.total, MAX_ROWS)
 
-        def page(offset: int) -> Awaitable[Page[CameraView]]:
-            return api.cameras(self.site_id, offset=offset, limit=DEFAULT_PAGE)
+        def page(offset: int, limit: int) -> Awaitable[Page[CameraView]]:
+            return api.cameras(self.site_id, offset=offset, limit=limit)
 
         if self.complete:
             cameras = list(first.items)
@@ -252,16 +255,17 @@ def camera_row(camera: CameraView) -> Row:
     """One camera as table cells; the row key is the camera key. Undeclared
     and missing cameras carry their state in capitals on the name too. The
     state and counts cells are shared by every row that shows the same
-    (the table only reads its cells): 5,000 rows make two ``Text`` each,
-    not seven."""
+    (the table only reads its cells), the name and the id are plain
+    strings drawn in their columns' styles (``CAMERA_STYLES``): a
+    declared camera's row makes no ``Text`` at all."""
     label = camera.name or camera.key
+    name: Cell = label  # bold, the column's style
     if camera.state == "undeclared":
         name = Text(f"✚ {label}", style="bold red")
     elif camera.state == "missing":
         name = Text(f"? {label}", style="bold yellow")
-    else:
-        name = Text(label, style="bold")
     if not camera.camera_id and camera.address and camera.address != label:
+        name = Text(name, style="bold") if isinstance(name, str) else name
         name.append(f" {camera.address}", style="dim")
     device = " ".join(part for part in (camera.manufacturer, camera.model) if part) or "—"
     return (
@@ -273,6 +277,6 @@ def camera_row(camera: CameraView) -> Row:
             camera.location or "—",
             device,
             camera.firmware or "—",
-            Text(camera.camera_id or "(undeclared)", style="dim"),
+            camera.camera_id or "(undeclared)",  # dim, the column's style
         ),
     )

@@ -59,13 +59,15 @@ class KeyedRows:
             if isinstance(cell, str):
                 if "\n" in cell:
                     cell = cell.partition("\n")[0]
-                widths.append(cell_len(cell))
+                plain = cell
             else:
                 plain = cell.plain
                 if "\n" in plain:
                     cell = cell.split("\n")[0]
                     plain = cell.plain
-                widths.append(cell_len(plain))
+            # Printable ASCII is one cell a character (what cell_len says, without its calls).
+            widths.append(len(plain) if plain.isascii() and plain.isprintable()
+                          else cell_len(plain))
             shown.append(cell)
         cells = tuple(shown)
         self._raw[key] = raw

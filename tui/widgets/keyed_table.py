@@ -20,7 +20,7 @@ margin, so that it does not rest on colour alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -129,10 +129,18 @@ class KeyedTable(ScrollView, can_focus=True):
         def control(self) -> KeyedTable:
             return self.data_table
 
-    def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
-        """``columns``: ``(key, label)`` in display order."""
+    def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None,
+                 styles: Mapping[str, str] | None = None) -> None:
+        """``columns``: ``(key, label)`` in display order. ``styles``: column
+        key -> the Rich style its plain-string cells are drawn in (``Text``
+        cells keep their own): a row of plain strings costs no ``Text``."""
         super().__init__(id=id)
         self._column_keys = tuple(key for key, _ in columns)
+        unknown = set(styles or {}) - set(self._column_keys)
+        if unknown:
+            raise ValueError(f"styles for columns that are not in the table: {sorted(unknown)}")
+        self._column_styles = tuple((styles or {}).get(key, "") for key in self._column_keys)
+        """Per column, in display order; "" for none."""
         self._column_index = {key: index for index, key in enumerate(self._column_keys)}
         self._rows = KeyedRows([label for _, label in columns])
         self._cursor = 0
@@ -156,7 +164,9 @@ class KeyedTable(ScrollView, can_focus=True):
     @property
     def rows(self) -> dict[RowKey, tuple[Text, ...]]:
         """Row key -> cells as shown, in display order."""
-        return {RowKey(key): tuple(_text(cell) for cell in self._rows.cells[key])
+        styles = self._column_styles
+        return {RowKey(key): tuple(_text(cell, style) for cell, style
+                                   in zip(self._rows.cells[key], styles, strict=True))
                 for key in self._rows.order}
 
     @property
@@ -180,7 +190,8 @@ class KeyedTable(ScrollView, can_focus=True):
         key = row_key.value if isinstance(row_key, RowKey) else row_key
         if key is None or key not in self._rows.index:
             raise KeyError(row_key)
-        return _text(self._rows.cells[key][self._column_index[column_key]])
+        index = self._column_index[column_key]
+        return _text(self._rows.cells[key][index], self._column_styles[index])
 
     # --- changing -----------------------------------------------------------
 
@@ -254,13 +265,28 @@ class KeyedTable(ScrollView, can_focus=True):
             return
         for row in rows:
             self._rows.store(row)
-        was_empty = not self._rows.order
-        if self._rows.append(keys):
+        start = len(self._rows.order)
+        widened = self._rows.append(keys)
+        if widened:
             self._stale()
-        self.virtual_size = Size(self._rows.line_width, len(self._rows.order) + 1)
-        self.refresh()
-        if was_empty:
+        elif start < self.scroll_offset.y + self.scrollable_content_region.height:
+            self.refresh()  # some of the new rows are in view
+        self._grow_to(Size(self._rows.line_width, len(self._rows.order) + 1))
+        if start == 0:
             self._set_cursor(0)
+
+    def _grow_to(self, size: Size) -> None:
+        """A longer list, below what is shown. Setting ``virtual_size`` lays
+        the whole screen out again (its reactive says so), once per page
+        that arrives: needed when the scroll bars change, not when the
+        vertical one is shown already and only its thumb shrinks. Then the
+        size is set without the lay-out, and the bar told its new extent."""
+        if (size.width == self.virtual_size.width and self.show_vertical_scrollbar
+                and size.height > self.virtual_size.height):
+            self.set_reactive(KeyedTable.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+        else:
+            self.virtual_size = size
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on row ``row`` (clamped) and scroll it into view."""
@@ -315,10 +341,14 @@ class KeyedTable(ScrollView, can_focus=True):
         """One line: each cell padded to its column's width, one space
         either side (the first one is ``mark``)."""
         console = self.app.console
+        # As Text(cell, style=...) renders a plain string: its style, or none.
+        column_styles = [console.get_style(style) if style else None
+                         for style in self._column_styles]
         segments = [Segment(mark)]
-        for cell, width in zip(cells, self._rows.widths, strict=True):
+        for cell, width, column_style in zip(cells, self._rows.widths, column_styles,
+                                             strict=True):
             if isinstance(cell, str):
-                segments.append(Segment(cell))
+                segments.append(Segment(cell, column_style))
                 segments.append(Segment(" " * (width - cell_len(cell) + 2)))
                 continue
             if cell.spans:
@@ -423,6 +453,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 self.post_message(self.RowHighlighted(self, self._cursor, key))
 
 
-def _text(cell: Cell) -> Text:
-    """A cell as ``Text`` (a plain string as it is, never read as markup)."""
-    return Text(cell) if isinstance(cell, str) else cell
+def _text(cell: Cell, style: str) -> Text:
+    """A cell as ``Text`` (a plain string as it is, never read as markup,
+    in its column's ``style``)."""
+    return Text(cell, style=style) if isinstance(cell, str) else cell

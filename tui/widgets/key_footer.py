@@ -1,0 +1,60 @@
+"""The key bar at the foot of every screen: Textual's ``Footer``, rebuilt
+once per burst of binding changes instead of once per change.
+
+Textual's ``Footer`` queues a full recompose (one ``FooterKey`` widget per
+binding, each styled) for every change of the screen's bindings, and a
+screen that opens changes them several times in a row: pushed, focus on
+the filter box, then on the table, the app's own focus. Opening the fleet
+screen queued five, the last three back to back at ~30 ms each on two
+shared cores (issue 6: the fleet in under 200 ms). Every one of them shows
+the bindings as they are when it runs, so one recompose pending at a time
+shows the same keys: a change that arrives while one is pending rides on
+it; one that arrives once it has started queues the next. And a change
+that leaves the keys shown as they are (the focus moving to a table,
+whose own keys are not shown) rebuilds nothing.
+"""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widgets import Footer
+
+
+class KeyFooter(Footer):
+    """``Footer`` with at most one recompose pending (see the module)."""
+
+    _recompose_pending = False
+    _shown: tuple[object, ...] | None = None
+    """What the last recompose showed (``_keys``)."""
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        # Footer.bindings_changed, but the recompose is not queued twice.
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._recompose_pending:
+            self._recompose_pending = True
+            self.call_after_refresh(self._recompose_now)
+
+    async def _recompose_now(self) -> None:
+        self._recompose_pending = False  # before compose reads the bindings
+        if not self.is_attached or self._pruning:  # its screen went (as Widget.recompose)
+            return
+        keys = self._keys()
+        if keys == self._shown:
+            return
+        self._shown = keys
+        await self.recompose()
+
+    def _keys(self) -> tuple[object, ...]:
+        """Everything ``Footer.compose`` reads: the bindings shown (a
+        ``Binding`` is a frozen dataclass: its key, description, action,
+        group...), whether each is enabled and its tooltip, and the
+        command palette's."""
+        active = self.screen.active_bindings
+        shown = tuple((binding, enabled, tooltip)
+                      for _, binding, enabled, tooltip in active.values() if binding.show)
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        palette_shown = (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE
+                         and palette is not None)
+        return (shown, palette[1:] if palette_shown and palette else None, self.compact)

@@ -89,7 +89,10 @@ def reconcile_site(
         )
         entry = None
         if tokens is not None and memo is not None and address in tokens:
-            entry = _memoised(policy, index, site.id, address, observation, tokens[address], memo)
+            token = tokens[address]
+            entry = memo.get(address)
+            if entry is None or entry.token != token:  # (the common case inline: a hit)
+                entry = _memoised(policy, index, site.id, address, observation, token, memo)
             judged[address] = entry
             match = entry.match
         else:
@@ -124,8 +127,15 @@ def reconcile_site(
         if held is None or _newer(observation, held[1]):
             newest[camera.id] = (camera, observation, entry)
 
+    quiet_stale = agent_finding is not None
     for camera_id, (camera, observation, held_entry) in newest.items():
         missing = cycle_at is not None and camera_id not in seen_in_cycle
+        if held_entry is not None and (
+            missing
+            or (observation.reachable and (quiet_stale or observation.observed_at >= stale_before))
+        ):
+            found += held_entry.device  # what _judge gives when nothing makes it unreachable
+            continue
         subject = Subject(site.id, camera_id, observation.address)
         found += _judge(
             policy,

@@ -28,6 +28,13 @@ from agent.onvif.zeep_clients import ZeepClients
 from schemas.facts import CameraFacts
 from schemas.messages import CameraErrorInfo
 
+IDLE_CONNECTION_S = 2.0
+"""How long an idle connection to a camera is kept. A camera's calls follow
+each other within milliseconds during its collect, and its next audit is
+minutes away, so keeping it longer (aiohttp's default is 15 s) only holds
+sockets and memory for cameras already done: a few thousand at a time in
+a large fleet."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -108,7 +115,8 @@ class OnvifClient:
         Digest once is sent it up front next time."""
 
     async def __aenter__(self) -> OnvifClient:
-        connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0)
+        connector = aiohttp.TCPConnector(limit=self._max_concurrency, limit_per_host=0,
+                                         keepalive_timeout=IDLE_CONNECTION_S)
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._limits.timeout),

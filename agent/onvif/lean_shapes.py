@@ -55,6 +55,13 @@ class Shape:
     many: frozenset[str] = frozenset()
     """Children that repeat (zeep gives a list, empty when absent)."""
     attributes: dict[str, Scalar] = field(default_factory=dict)
+    tags: dict[str, tuple[str, Shape | Scalar]] = field(init=False, repr=False, compare=False)
+    """``children`` by qualified tag (``{namespace}name``): an element is
+    looked up as lxml names it, without splitting every tag read."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tags", {f"{{{self.namespace}}}{name}": (name, kind)
+                                          for name, kind in self.children.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +101,18 @@ def read(element: etree._Element, shape: Shape) -> dict[str, Any] | None:
     value: dict[str, Any] = {name: [] for name in shape.many}
     for name, parse in shape.attributes.items():
         value[name] = _attribute(element, name, parse)
+    tags = shape.tags
     for child in element:
         tag = child.tag
-        if not isinstance(tag, str):
-            continue  # comments, processing instructions
-        namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
-        kind = shape.children.get(local)
-        if kind is None:
+        known = tags.get(tag)
+        if known is None:
+            if not isinstance(tag, str):
+                continue  # comments, processing instructions
+            namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
+            if local in shape.children:
+                raise Unrecognised(f"{local} in namespace {namespace!r}, not {shape.namespace!r}")
             continue
-        if namespace != shape.namespace:
-            raise Unrecognised(f"{local} in namespace {namespace!r}, not {shape.namespace!r}")
+        local, kind = known
         item = read(child, kind) if isinstance(kind, Shape) else _read_scalar(child, kind)
         if local in shape.many:
             value[local].append(item)

@@ -27,11 +27,11 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from lxml import etree
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 from zeep.exceptions import TransportError
 from zeep.transports import Transport
 from zeep.wsdl.utils import etree_to_string
@@ -41,6 +41,9 @@ from agent.onvif.digest import DigestAuth, parse_challenge
 USER_AGENT = "camwarden-agent"
 AUTH_STATUSES = frozenset({401, 403})
 _STRICT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
+URL_CACHE_SIZE = 16384
+"""Parsed URLs kept per transport: a few XAddrs per camera, forgotten all
+at once past this (a fleet that grew, or cameras that moved)."""
 
 HTTP_AUTH: ContextVar[DigestAuth | None] = ContextVar("camwarden_http_auth", default=None)
 """The Digest state of the camera whose authenticated call is running, or None."""
@@ -52,7 +55,9 @@ class HttpReply:
 
     status_code: int
     content: bytes
-    headers: CIMultiDict[str]
+    headers: CIMultiDict[str] | CIMultiDictProxy[str]
+    """Read-only for every reader: aiohttp's own headers when they can be
+    passed on as they are."""
     encoding: str | None
     document: etree._Element | None = None
     """The body, parsed strictly (None when empty): the lean path reads it."""
@@ -68,6 +73,17 @@ class AiohttpTransport(Transport):
     def __init__(self, session: aiohttp.ClientSession) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.aio = session
+        self._urls: dict[str, URL] = {}
+        """Each address parsed once: a camera's calls go to the same few,
+        and aiohttp would parse the text again for every request."""
+
+    def _url(self, address: str) -> URL:
+        url = self._urls.get(address)
+        if url is None:
+            if len(self._urls) >= URL_CACHE_SIZE:
+                self._urls.clear()
+            url = self._urls[address] = URL(address)
+        return url
 
     async def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> HttpReply:
         data = message.encode("utf-8") if isinstance(message, str) else message
@@ -101,18 +117,19 @@ class AiohttpTransport(Transport):
     async def _exchange(self, address: str, data: bytes, headers: dict[str, str],
                         auth: DigestAuth | None) -> HttpReply:
         """One POST, with a Digest Authorization when ``auth`` holds a challenge."""
+        url = self._url(address)
         authorization = None
-        if auth is not None:
-            target = urlsplit(address)
-            uri = target.path + (f"?{target.query}" if target.query else "")
-            authorization = auth.header("POST", uri or "/")
+        if auth is not None and auth.challenge is not None:
+            authorization = auth.header("POST", url.raw_path_qs or "/")
         if authorization is not None:
             headers = {**headers, "Authorization": authorization}
-        async with self.aio.post(address, data=data, headers=headers) as response:
+        async with self.aio.post(url, data=data, headers=headers) as response:
             content = await response.read()
-            reply_headers = CIMultiDict(response.headers)
-            # aiohttp already decoded the body; zeep must not decode it again.
-            reply_headers.popall("Content-Encoding", None)
+            reply_headers: CIMultiDict[str] | CIMultiDictProxy[str] = response.headers
+            if "Content-Encoding" in reply_headers:
+                # aiohttp already decoded the body; zeep must not decode it again.
+                reply_headers = CIMultiDict(reply_headers)
+                reply_headers.popall("Content-Encoding", None)
             reply = HttpReply(response.status, content, reply_headers, response.charset)
         if authorization is not None and auth is not None and reply.status_code != 401:
             auth.worked = True

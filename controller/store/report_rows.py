@@ -85,6 +85,22 @@ _LATEST_PG = (
 )
 
 
+_OBSERVATIONS_PG = (
+    "WITH t AS MATERIALIZED (SELECT s, a, c, ag, r, o, re, h, b::jsonb AS b, ch, la FROM unnest("
+    "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], "
+    "$6::timestamptz[], $7::boolean[], $8::varchar[], $9::text[], $10::boolean[], $11::boolean[]"
+    ") AS u(s, a, c, ag, r, o, re, h, b, ch, la)), "
+    "history AS (INSERT INTO observation_changes (site_id, address, report_id, observed_at, body) "
+    "SELECT s, a, r, o, b FROM t WHERE ch) "
+    f"INSERT INTO observations ({_LATEST_COLUMNS}) "
+    "SELECT s, a, c, ag, r, o, re, h, b FROM t WHERE la "
+    f"{_LATEST_SET}"
+)
+"""History rows and latest observations in one PostgreSQL statement: a
+report that is both (the usual case) travels once and its body is parsed
+into JSONB once; ``ch`` and ``la`` say which it is."""
+
+
 def aware_time(value: datetime) -> DbTime:
     if value.tzinfo is None:
         raise naive_time(value)
@@ -97,7 +113,7 @@ def time_param(connection: AsyncConnection) -> Callable[[datetime], DbTime]:
     return sqlite_time if is_sqlite(connection) else aware_time
 
 
-def _columns(rows: Sequence[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+def _columns(rows: Sequence[Sequence[Any]]) -> tuple[list[Any], ...]:
     return tuple(list(column) for column in zip(*rows, strict=True))
 
 
@@ -122,6 +138,35 @@ async def claim_report_ids(connection: AsyncConnection, rows: Sequence[ClaimRow]
         result = await connection.exec_driver_sql(_CLAIM_SQLITE.format(values=values), flat)
         fresh.update(result.scalars())
     return fresh
+
+
+async def write_observations(
+    connection: AsyncConnection, changes: Sequence[ChangeRow], latest: Sequence[LatestRow]
+) -> None:
+    """Append the history rows ``changes`` and upsert the ``latest``
+    observations (as ``insert_changes`` then ``upsert_latest``). Report ids
+    must be unique within each of the two."""
+    if is_sqlite(connection):
+        await insert_changes(connection, changes)
+        await upsert_latest(connection, latest)
+        return
+    rows: dict[str, list[Any]] = {}
+    for site_id, address, report_id, observed_at, body in changes:
+        rows[report_id] = [
+            site_id, address, None, None, report_id, observed_at, None, None, body, True, False,
+        ]
+    for site_id, address, camera_id, agent_id, report_id, at, reachable, facts_hash, body in latest:
+        row = rows.get(report_id)
+        if row is None:
+            rows[report_id] = [
+                site_id, address, camera_id, agent_id, report_id, at, reachable,
+                facts_hash, body, False, True,
+            ]
+        else:  # the report is the latest observation too
+            row[2], row[3], row[6], row[7] = camera_id, agent_id, reachable, facts_hash
+            row[10] = True
+    if rows:
+        await connection.exec_driver_sql(_OBSERVATIONS_PG, _columns(list(rows.values())))
 
 
 async def insert_changes(connection: AsyncConnection, rows: Sequence[ChangeRow]) -> None:

@@ -30,9 +30,8 @@ from controller.store.report_rows import (
     DbTime,
     LatestRow,
     claim_report_ids,
-    insert_changes,
     time_param,
-    upsert_latest,
+    write_observations,
 )
 from controller.store.tables import (
     agents,
@@ -228,8 +227,7 @@ async def _write_observations(connection: AsyncConnection, reports: list[_Report
             )
         if newest is not None:
             latest.append(newest)
-    await insert_changes(connection, changes)
-    await upsert_latest(connection, latest)
+    await write_observations(connection, changes, latest)
 
 
 async def _stored_signatures(

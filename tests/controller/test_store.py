@@ -12,10 +12,11 @@ from alembic.migration import MigrationContext
 from ctl_factory import Agent, now
 from sqlalchemy import inspect, select
 
-from controller.intake import AgentEvent, Batch, RawMessage, sort_messages
+from controller.intake import AgentEvent, Batch, RawMessage, change_signature, sort_messages
 from controller.store import FindingFilter, Store
-from controller.store.tables import agents, metadata
+from controller.store.tables import agents, metadata, observation_changes, observations
 from schemas.findings import make_finding
+from schemas.messages import CameraObservation
 from schemas.topics import encode
 
 
@@ -77,6 +78,42 @@ async def test_history_keeps_changes_not_heartbeats(store: Store) -> None:
     assert await store.count("observation_changes") == 2
     record = (await store.load_sites(["test-main"]))["test-main"]
     assert record.cameras["10.0.0.1:80"].observed_at == changed.observation.observed_at
+
+
+async def test_one_batch_of_one_camera_keeps_each_change_and_the_newest_in_full(
+    store: Store,
+) -> None:
+    """A report that is history only, one that is history and the latest,
+    and one that is the latest only (no change): every column lands."""
+    agent = Agent("test-main")
+    t0 = now()
+    quiet = agent.report("10.0.0.1:80", "TEST-0001", at=t0, camera_id="test-main-cam1")
+    loud = agent.report("10.0.0.1:80", "TEST-0001", at=t0 + timedelta(seconds=1), audio=True,
+                        camera_id="test-main-cam1")
+    other = agent.report("10.0.0.2:80", "TEST-0002", at=t0, camera_id="test-main-cam2")
+    await store.write_batch(_batch(other), now())
+    other_again = agent.report("10.0.0.2:80", "TEST-0002", at=t0 + timedelta(seconds=2),
+                               camera_id="test-main-cam2")
+    await store.write_batch(_batch(quiet, loud, other_again), now())
+    async with store.engine.connect() as c:
+        history = (await c.execute(
+            select(observation_changes.c.address, observation_changes.c.report_id,
+                   observation_changes.c.observed_at)
+            .order_by(observation_changes.c.address, observation_changes.c.observed_at)
+        )).all()
+        latest = {row.address: row for row in await c.execute(select(observations))}
+    assert [tuple(h) for h in history] == [
+        ("10.0.0.1:80", quiet.report_id, quiet.observation.observed_at),
+        ("10.0.0.1:80", loud.report_id, loud.observation.observed_at),
+        ("10.0.0.2:80", other.report_id, other.observation.observed_at),
+    ]
+    for report in (loud, other_again):
+        row = latest[report.observation.address]
+        assert (row.report_id, row.agent_id, row.camera_id, row.reachable, row.observed_at) == (
+            report.report_id, report.agent_id, report.observation.camera_id,
+            report.observation.reachable, report.observation.observed_at)
+        assert row.facts_hash == change_signature(report.observation)
+        assert CameraObservation.model_validate_json(row.body) == report.observation
 
 
 async def test_an_older_observation_never_overwrites_a_newer_one(store: Store) -> None:

@@ -55,12 +55,6 @@ _CHANGES_SQLITE = (
     "INSERT INTO observation_changes (site_id, address, report_id, observed_at, body) "
     "VALUES (?, ?, ?, ?, ?)"
 )
-_CHANGES_PG = (
-    "INSERT INTO observation_changes (site_id, address, report_id, observed_at, body) "
-    "SELECT s, a, r, o, b::jsonb FROM unnest("
-    "$1::varchar[], $2::varchar[], $3::varchar[], $4::timestamptz[], $5::text[]"
-    ") AS t(s, a, r, o, b)"
-)
 _LATEST_SET = (
     "ON CONFLICT (site_id, address) DO UPDATE SET camera_id = excluded.camera_id, "
     "agent_id = excluded.agent_id, report_id = excluded.report_id, "
@@ -75,16 +69,6 @@ _LATEST_SQLITE = (
     f"INSERT INTO observations ({_LATEST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     f"{_LATEST_SET}"
 )
-_LATEST_PG = (
-    f"INSERT INTO observations ({_LATEST_COLUMNS}) "
-    "SELECT s, a, c, ag, r, o, re, h, b::jsonb FROM unnest("
-    "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], "
-    "$6::timestamptz[], $7::boolean[], $8::varchar[], $9::text[]"
-    ") AS t(s, a, c, ag, r, o, re, h, b) "
-    f"{_LATEST_SET}"
-)
-
-
 _OBSERVATIONS_PG = (
     "WITH t AS MATERIALIZED (SELECT s, a, c, ag, r, o, re, h, b::jsonb AS b, ch, la FROM unnest("
     "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], "
@@ -144,11 +128,13 @@ async def write_observations(
     connection: AsyncConnection, changes: Sequence[ChangeRow], latest: Sequence[LatestRow]
 ) -> None:
     """Append the history rows ``changes`` and upsert the ``latest``
-    observations (as ``insert_changes`` then ``upsert_latest``). Report ids
-    must be unique within each of the two."""
+    observations (a stored one as new or newer is kept). Report ids must be
+    unique within each of the two. SQLite: one ``executemany`` per table."""
     if is_sqlite(connection):
-        await insert_changes(connection, changes)
-        await upsert_latest(connection, latest)
+        if changes:
+            await connection.exec_driver_sql(_CHANGES_SQLITE, list(changes))
+        if latest:
+            await connection.exec_driver_sql(_LATEST_SQLITE, list(latest))
         return
     rows: dict[str, list[Any]] = {}
     for site_id, address, report_id, observed_at, body in changes:
@@ -167,26 +153,3 @@ async def write_observations(
             row[10] = True
     if rows:
         await connection.exec_driver_sql(_OBSERVATIONS_PG, _columns(list(rows.values())))
-
-
-async def insert_changes(connection: AsyncConnection, rows: Sequence[ChangeRow]) -> None:
-    """Append history rows."""
-    await _write_rows(connection, rows, _CHANGES_SQLITE, _CHANGES_PG)
-
-
-async def upsert_latest(connection: AsyncConnection, rows: Sequence[LatestRow]) -> None:
-    """Insert or replace each device's latest observation; a stored one that
-    is as new or newer is kept."""
-    await _write_rows(connection, rows, _LATEST_SQLITE, _LATEST_PG)
-
-
-async def _write_rows(
-    connection: AsyncConnection, rows: Sequence[tuple[Any, ...]], sqlite_sql: str, pg_sql: str
-) -> None:
-    """``rows`` through SQLite's ``executemany`` or PostgreSQL's arrays."""
-    if not rows:
-        return
-    if is_sqlite(connection):
-        await connection.exec_driver_sql(sqlite_sql, list(rows))
-    else:
-        await connection.exec_driver_sql(pg_sql, _columns(rows))

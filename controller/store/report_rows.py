@@ -11,8 +11,9 @@ that they stay in the caller's transaction:
 
 - SQLite: ``executemany`` (the claim, which needs RETURNING, as multi-row
   VALUES in chunks under the bound-parameter limit);
-- PostgreSQL: one ``INSERT ... SELECT FROM unnest(arrays)`` per table, a
-  single round trip whatever the batch size.
+- PostgreSQL: ``INSERT ... SELECT FROM unnest(arrays)``, a single round
+  trip whatever the batch size: one for the claim, one for the history
+  rows and latest observations together (``_OBSERVATIONS_PG``).
 
 The statements must say what the Core definitions in ``store.tables`` and
 ``store.writes`` say; the store tests run them on both engines.

@@ -48,12 +48,14 @@ def test_a_pause_that_settles_freezes_what_exists_when_the_last_pause_ends() -> 
         with collection_paused():
             with collection_paused(settles=True):
                 pass
-            assert gc.get_freeze_count() == frozen  # the other pause still runs
+            assert gc.get_freeze_count() <= frozen  # the other pause still runs
             kept = [[index] for index in range(100)]  # lists: tracked by the collector
         settled = gc.get_freeze_count()
         assert settled >= frozen + len(kept)
         with collection_paused():
-            pass
-        assert gc.get_freeze_count() == settled  # a later pause settles nothing
+            later = [[index] for index in range(100)]
+        # a later pause settles nothing: what it made is not frozen (the count
+        # may also fall, as frozen objects are freed by reference counting)
+        assert gc.get_freeze_count() < settled + len(later)
     finally:
         gc.unfreeze()

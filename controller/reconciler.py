@@ -223,6 +223,7 @@ class Reconciler:
         try:
             for start in range(0, len(ordered), SITES_PER_PASS):
                 failed += await self._reconcile_batch(ordered[start : start + SITES_PER_PASS])
+                await self._refresh_statistics()
                 if startup and self.freeze_gc:
                     gc.freeze()
         finally:
@@ -259,6 +260,18 @@ class Reconciler:
                 self._publish(declared, record, verdict, changes[record.site_id], now)
         stats.add(len(site_ids), t1 - t0, t2 - t1, t3 - t2, t4 - t3, time.perf_counter() - t4)
         return failed
+
+    async def _refresh_statistics(self) -> None:
+        """Keep PostgreSQL's planner statistics up with what the batch wrote,
+        since the next batch's reads choose their plan by them (see
+        ``store.statistics``). A refusal costs speed, not findings: logged."""
+        try:
+            analyzed = await self.store.refresh_statistics()
+        except StoreError as exc:
+            log.warning("planner statistics not refreshed: %s", exc)
+            return
+        if analyzed:
+            log.info("analyzed %s (statistics missing or stale)", ", ".join(analyzed))
 
     def _known(self, site_id: str) -> Mapping[str, Judged]:
         """The loader's question: which observation versions of this site

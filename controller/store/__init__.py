@@ -35,6 +35,7 @@ from controller.store.sites import (
     SiteRecord,
     load_sites,
 )
+from controller.store.statistics import analyze_stale
 from controller.store.tables import policies, quarantine
 from controller.store.writes import BatchEffects, write_batch
 from schemas.errors import StoreError
@@ -74,10 +75,17 @@ class Store(LifecycleStore):
         if migrate_schema:
             async with store._errors("migrate the schema"):
                 await migrate(engine)
+            await store.refresh_statistics()
         return store
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    async def refresh_statistics(self) -> list[str]:
+        """Analyze the tables whose planner statistics are missing or stale
+        (PostgreSQL only, see ``store.statistics``); the tables analyzed."""
+        async with self._transaction("analyze tables without fresh statistics") as connection:
+            return await analyze_stale(connection)
 
     @asynccontextmanager
     async def _errors(self, doing: str) -> AsyncIterator[None]:

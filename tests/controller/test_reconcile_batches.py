@@ -303,3 +303,36 @@ async def test_a_start_up_pass_pauses_the_collector_and_enables_it_again(store: 
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+class StatisticsStore(Store):
+    """Counts the reconciler's requests to refresh planner statistics, and
+    refuses them when told to (a role without the right, a lock timeout)."""
+
+    refreshed: int = 0
+    refuse = False
+
+    async def refresh_statistics(self) -> list[str]:
+        self.refreshed += 1
+        if self.refuse:
+            raise StoreError("permission denied to analyze")
+        return await super().refresh_statistics()
+
+
+async def test_statistics_are_refreshed_after_every_batch_and_a_refusal_loses_nothing(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reconciler_module, "SITES_PER_PASS", 5)  # 12 sites: 3 batches
+    store = await StatisticsStore.open(db_url)
+    try:
+        policy, at = fleet_policy(), now()
+        await store.write_batch(fleet_batch(at), at)
+        reconciler = _reconciler(store, policy, at + timedelta(seconds=30))
+        store.refreshed, store.refuse = 0, True
+        await reconciler.reconcile(list(reconciler.sites))
+        assert store.refreshed == 3, "the next batch's reads plan by what this one wrote"
+        expected = await _expected(store, reconciler, at + timedelta(seconds=30))
+        assert await _stored(store) == expected
+        assert reconciler._dirty == set(), "a refused analyze fails no site"
+    finally:
+        await store.close()

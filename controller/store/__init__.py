@@ -70,12 +70,14 @@ class Store(LifecycleStore):
 
     @classmethod
     async def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
+        """Open ``url``, migrate its schema unless told not to, and analyze
+        tables without fresh statistics (PostgreSQL; see ``refresh_statistics``)."""
         engine = open_engine(url)
         store = cls(engine)
         if migrate_schema:
             async with store._errors("migrate the schema"):
                 await migrate(engine)
-            await store.refresh_statistics()
+        await store.refresh_statistics()
         return store
 
     async def close(self) -> None:

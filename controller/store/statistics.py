@@ -10,8 +10,9 @@ statistics fresh where it runs, but only after a table changed by a tenth
 and up to a minute later; where it is off, a table is never analyzed. So
 the store looks for itself, at one cheap read of ``pg_stat_user_tables``
 each time (at start-up and after each reconcile batch), and analyzes what is
-stale. Several replicas share the work through an advisory lock: the one
-that holds it analyzes, the others go on.
+stale: never analyzed, or grown or shrunk by half since. Several replicas
+share the work through an advisory lock: the one that holds it analyzes,
+the others go on.
 
 SQLite's planner takes the index for these equality and IN lookups without
 statistics, so there this does nothing.
@@ -26,25 +27,30 @@ from controller.store.dialect import is_sqlite
 from controller.store.tables import metadata
 
 STALE_ROWS = 500
-STALE_FRACTION = 0.2
-"""A table is stale once more than STALE_ROWS + STALE_FRACTION of its rows
-changed since it was last analyzed (autovacuum's default is 50 rows + 10 %;
-this is the backstop, so it waits a little longer)."""
+STALE_FRACTION = 0.5
+"""A table is stale when it has never been analyzed, or when its rows
+now differ from the count its statistics were taken at by more than
+STALE_ROWS + STALE_FRACTION of that count (grown by half, or shrunk by
+half and more). Rows updated in place do not count: a pass moves every
+finding's ``last_seen``, which changes nothing a plan depends on, and
+analyzing findings on those updates cost a tenth of a steady pass.
+Autovacuum, where it runs, still analyzes on every kind of change."""
 
 ANALYZE_LOCK = 0x63616D77_616E6C7A  # "camwanlz": one replica analyzes at a time
 """The advisory lock key (bigint) the replicas take around an analyze."""
 
 _STALE = text(
     """
-    SELECT relname FROM pg_stat_user_tables
-    WHERE schemaname = current_schema()
-      AND relname = ANY(:names)
-      AND n_live_tup + n_mod_since_analyze > 0
+    SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
+    WHERE s.schemaname = current_schema()
+      AND s.relname = ANY(:names)
+      AND s.n_live_tup > 0
       AND (
-        (last_analyze IS NULL AND last_autoanalyze IS NULL)
-        OR n_mod_since_analyze > :rows + :fraction * n_live_tup
+        c.reltuples < 0
+        OR (s.last_analyze IS NULL AND s.last_autoanalyze IS NULL)
+        OR abs(s.n_live_tup - c.reltuples) > :rows + :fraction * c.reltuples
       )
-    ORDER BY relname
+    ORDER BY s.relname
     """
 )
 

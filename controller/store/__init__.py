@@ -74,10 +74,14 @@ class Store(LifecycleStore):
         tables without fresh statistics (PostgreSQL; see ``refresh_statistics``)."""
         engine = open_engine(url)
         store = cls(engine)
-        if migrate_schema:
-            async with store._errors("migrate the schema"):
-                await migrate(engine)
-        await store.refresh_statistics()
+        try:
+            if migrate_schema:
+                async with store._errors("migrate the schema"):
+                    await migrate(engine)
+            await store.refresh_statistics()
+        except BaseException:
+            await engine.dispose()  # no connection (nor SQLite's thread) outlives a failed open
+            raise
         return store
 
     async def close(self) -> None:

@@ -3,8 +3,10 @@ observation history only on change, agent session rules, finding life."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,6 +17,7 @@ from sqlalchemy import inspect, select
 from controller.intake import AgentEvent, Batch, RawMessage, change_signature, sort_messages
 from controller.store import FindingFilter, Store
 from controller.store.tables import agents, metadata, observation_changes, observations
+from schemas.errors import StoreError
 from schemas.findings import make_finding
 from schemas.messages import CameraObservation
 from schemas.topics import encode
@@ -206,3 +209,25 @@ def test_the_findings_select_is_finding_rows_fields_in_order() -> None:
 
     names = [column.name for column in FINDING_SELECT]
     assert names == [f.name for f in fields(FindingRow)]
+
+
+class RefusingStatistics(Store):
+    async def refresh_statistics(self) -> list[str]:
+        raise StoreError("permission denied to analyze")
+
+
+async def test_a_failed_open_leaves_no_connection_behind(tmp_path: Path) -> None:
+    """The schema migrated (its connection back in the pool), then the
+    open failed: the engine is disposed, so no connection (on SQLite, no
+    worker thread) outlives it and warns at the loop's close."""
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    with pytest.raises(StoreError, match="permission denied"):
+        await RefusingStatistics.open(f"sqlite+aiosqlite:///{tmp_path / 'controller.db'}")
+    for _ in range(50):  # a closed connection's worker thread ends at once
+        left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+        if not left:
+            break
+        await asyncio.sleep(0.02)
+    assert left == []

@@ -27,11 +27,12 @@ an agent whose cameras answer as expected never parses a WSDL.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
+from multidict import CIMultiDictProxy
 from zeep.exceptions import XMLSyntaxError
 from zeep.loader import parse_xml
 from zeep.utils import get_media_type
@@ -39,7 +40,7 @@ from zeep.wsdl.bindings.soap import Soap12Binding
 from zeep.wsdl.utils import etree_to_string
 
 from agent.onvif.lean_shapes import ANSWERS, Unrecognised, read_answer
-from agent.onvif.transport import HttpReply
+from agent.onvif.transport import HttpReply, request_headers
 from agent.onvif.wsdl_cache import zeep_settings
 
 __all__ = ["ANSWERS", "Template", "Unrecognised", "build_template", "covers", "raise_fault",
@@ -58,6 +59,8 @@ def template_key(service_key: str, operation: str, params: dict[str, Any]) -> tu
     """What a template is kept under: the service, the operation, and the
     parameters' names with the values baked into it (non-strings); string
     values are the template's placeholders."""
+    if not params:
+        return (service_key, operation, ())
     return (service_key, operation,
             tuple((name, None if isinstance(value, str) else repr(value))
                   for name, value in params.items()))
@@ -84,6 +87,11 @@ class Template:
     names: tuple[str, ...]
     headers: dict[str, str]
     """HTTP headers zeep sends (SOAPAction, Content-Type with the action)."""
+    http_headers: CIMultiDictProxy[str] = field(init=False, repr=False, compare=False)
+    """``headers`` as the transport sends them, made once per template."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "http_headers", request_headers(self.headers))
 
     def render(self, header: str | None, params: dict[str, Any]) -> bytes:
         """The request with ``header`` (None: no Header element) and the

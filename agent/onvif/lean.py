@@ -55,6 +55,11 @@ _PARAM = "@@camwarden-param-{}@@"
 _SLOT_TEXT = re.compile(rb"<[^<>]*HeaderSlot[^<>]*/>")
 
 
+_RESPONSES = {operation: f"{{{answer.namespace}}}{operation}Response"
+              for operation, answer in ANSWERS.items()}
+"""The response element's tag of each operation the lean path reads."""
+
+
 def template_key(service_key: str, operation: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """What a template is kept under: the service, the operation, and the
     parameters' names with the values baked into it (non-strings); string
@@ -148,13 +153,16 @@ def read_reply(reply: HttpReply, operation: str) -> Any:
     body = document.find(_BODY)
     if body is None:
         raise Unrecognised("no SOAP Body")
-    response = next((child for child in body if isinstance(child.tag, str)), None)
-    if response is None or response.tag == _FAULT:
-        raise Unrecognised("a fault or an empty Body")
-    answer = ANSWERS[operation]
-    if response.tag != f"{{{answer.namespace}}}{operation}Response":
+    for response in body:
+        if isinstance(response.tag, str):
+            break
+    else:
+        raise Unrecognised("an empty Body")
+    if response.tag == _FAULT:
+        raise Unrecognised("a fault")
+    if response.tag != _RESPONSES[operation]:
         raise Unrecognised(f"answer element {response.tag!r}")
-    return read_answer(response, answer)
+    return read_answer(response, ANSWERS[operation])
 
 
 class _FaultReader:

@@ -12,6 +12,7 @@ is an idempotent read, which is what makes the retry safe.
 from __future__ import annotations
 
 import asyncio
+import enum
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,14 @@ from agent.onvif.wsse import UsernameTokenText, security_header
 from agent.onvif.zeep_clients import ZeepClients
 from schemas.errors import CameraError
 from schemas.messages import CameraErrorInfo
+
+
+class _Unknown(enum.Enum):
+    UNKNOWN = enum.auto()
+
+
+_UNKNOWN = _Unknown.UNKNOWN
+"""No template decided yet for a call's key (``CameraSession._known_template``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +144,9 @@ class CameraSession:
 
         A zeep client a call needs is made before its timeout starts, so that
         parsing a WSDL (once per process) never counts against a camera."""
-        template = await self._template(service, operation, params)
+        template = self._known_template(service, operation, params)
+        if template is _UNKNOWN:
+            template = await self._template(service, operation, params)
         method = (getattr(await self._proxy(service, xaddr), operation) if template is None
                   else None)
         attempt = 0
@@ -166,6 +177,14 @@ class CameraSession:
         with soap_boundary(self.address, operation):
             return binding.process_reply(client, binding.get(operation), reply)
 
+    def _known_template(self, service: ServiceDef, operation: str, params: dict[str, Any]
+                        ) -> lean.Template | _Unknown | None:
+        """``_template`` without an await when the answer is already known
+        (stored, built before, or no lean path): the usual case, per call."""
+        if self._templates is None or not lean.covers(operation):
+            return None
+        return self._templates.get(lean.template_key(service.key, operation, params), _UNKNOWN)
+
     async def _template(self, service: ServiceDef, operation: str,
                         params: dict[str, Any]) -> lean.Template | None:
         """The lean request template for this call, built on first use; None
@@ -191,7 +210,7 @@ class CameraSession:
         answer (a shape we do not know) is returned as the ``HttpReply`` for
         zeep's reply processing (``call``), so it is judged as before."""
         message = template.render(self._header_text(auth), params)
-        reply = await self._zeep.transport.post(xaddr, message, template.headers)
+        reply = await self._zeep.transport.post(xaddr, message, template.http_headers)
         try:
             return lean.read_reply(reply, operation)
         except lean.Unrecognised:

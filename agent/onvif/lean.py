@@ -27,11 +27,12 @@ an agent whose cameras answer as expected never parses a WSDL.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
+from multidict import CIMultiDictProxy
 from zeep.exceptions import XMLSyntaxError
 from zeep.loader import parse_xml
 from zeep.utils import get_media_type
@@ -39,7 +40,7 @@ from zeep.wsdl.bindings.soap import Soap12Binding
 from zeep.wsdl.utils import etree_to_string
 
 from agent.onvif.lean_shapes import ANSWERS, Unrecognised, read_answer
-from agent.onvif.transport import HttpReply
+from agent.onvif.transport import HttpReply, request_headers
 from agent.onvif.wsdl_cache import zeep_settings
 
 __all__ = ["ANSWERS", "Template", "Unrecognised", "build_template", "covers", "raise_fault",
@@ -54,10 +55,17 @@ _PARAM = "@@camwarden-param-{}@@"
 _SLOT_TEXT = re.compile(rb"<[^<>]*HeaderSlot[^<>]*/>")
 
 
+_RESPONSES = {operation: f"{{{answer.namespace}}}{operation}Response"
+              for operation, answer in ANSWERS.items()}
+"""The response element's tag of each operation the lean path reads."""
+
+
 def template_key(service_key: str, operation: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """What a template is kept under: the service, the operation, and the
     parameters' names with the values baked into it (non-strings); string
     values are the template's placeholders."""
+    if not params:
+        return (service_key, operation, ())
     return (service_key, operation,
             tuple((name, None if isinstance(value, str) else repr(value))
                   for name, value in params.items()))
@@ -84,6 +92,11 @@ class Template:
     names: tuple[str, ...]
     headers: dict[str, str]
     """HTTP headers zeep sends (SOAPAction, Content-Type with the action)."""
+    http_headers: CIMultiDictProxy[str] = field(init=False, repr=False, compare=False)
+    """``headers`` as the transport sends them, made once per template."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "http_headers", request_headers(self.headers))
 
     def render(self, header: str | None, params: dict[str, Any]) -> bytes:
         """The request with ``header`` (None: no Header element) and the
@@ -140,13 +153,16 @@ def read_reply(reply: HttpReply, operation: str) -> Any:
     body = document.find(_BODY)
     if body is None:
         raise Unrecognised("no SOAP Body")
-    response = next((child for child in body if isinstance(child.tag, str)), None)
-    if response is None or response.tag == _FAULT:
-        raise Unrecognised("a fault or an empty Body")
-    answer = ANSWERS[operation]
-    if response.tag != f"{{{answer.namespace}}}{operation}Response":
+    for response in body:
+        if isinstance(response.tag, str):
+            break
+    else:
+        raise Unrecognised("an empty Body")
+    if response.tag == _FAULT:
+        raise Unrecognised("a fault")
+    if response.tag != _RESPONSES[operation]:
         raise Unrecognised(f"answer element {response.tag!r}")
-    return read_answer(response, answer)
+    return read_answer(response, ANSWERS[operation])
 
 
 class _FaultReader:

@@ -33,6 +33,9 @@ TRC = "http://www.onvif.org/ver10/recording/wsdl"
 TSE = "http://www.onvif.org/ver10/search/wsdl"
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
+SKIPPED_TAGS = 512
+"""Skipped tags remembered per ``Shape`` (``Shape.skipped``)."""
+
 Scalar = Callable[[str], Any]
 STRING: Scalar = xsd.String().pythonvalue  # type: ignore[no-untyped-call]
 INT: Scalar = xsd.Int().pythonvalue  # type: ignore[no-untyped-call]
@@ -59,9 +62,16 @@ class Shape:
     """``children`` by qualified tag (``{namespace}name``): an element is
     looked up as lxml names it, without splitting every tag read."""
 
+    skipped: set[str] = field(init=False, repr=False, compare=False)
+    """Tags of children seen and found to be none of ``children`` in any
+    namespace (skipped without splitting them again): most of an answer's
+    elements are ones ``convert`` does not read. At most ``SKIPPED_TAGS``,
+    so that a camera inventing names cannot grow it."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", {f"{{{self.namespace}}}{name}": (name, kind)
                                           for name, kind in self.children.items()})
+        object.__setattr__(self, "skipped", set())
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,16 +82,6 @@ class Answer:
     namespace: str
     shape: Shape
     unwrap: str | None = None
-
-
-def _scalar(element: etree._Element, parse: Scalar) -> Any:
-    text = element.text
-    if text is None:
-        return None
-    try:
-        return parse(text)
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise Unrecognised(f"{element.tag}: {text[:40]!r} does not parse") from exc
 
 
 def _attribute(element: etree._Element, name: str, parse: Scalar) -> Any:
@@ -106,11 +106,13 @@ def read(element: etree._Element, shape: Shape) -> dict[str, Any] | None:
         tag = child.tag
         known = tags.get(tag)
         if known is None:
-            if not isinstance(tag, str):
-                continue  # comments, processing instructions
+            if not isinstance(tag, str) or tag in shape.skipped:
+                continue  # comments, processing instructions, names seen before
             namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
             if local in shape.children:
                 raise Unrecognised(f"{local} in namespace {namespace!r}, not {shape.namespace!r}")
+            if len(shape.skipped) < SKIPPED_TAGS:
+                shape.skipped.add(tag)
             continue
         local, kind = known
         item = read(child, kind) if isinstance(kind, Shape) else _read_scalar(child, kind)
@@ -128,7 +130,13 @@ def read(element: etree._Element, shape: Shape) -> dict[str, Any] | None:
 def _read_scalar(element: etree._Element, parse: Scalar) -> Any:
     if element.get(XSI_NIL) in ("true", "1"):
         return None
-    return _scalar(element, parse)
+    text = element.text
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise Unrecognised(f"{element.tag}: {text[:40]!r} does not parse") from exc
 
 
 def read_answer(response: etree._Element, answer: Answer) -> Any:

@@ -24,6 +24,7 @@ silently shorter one (a profile list cut short would hide audio).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -49,13 +50,26 @@ HTTP_AUTH: ContextVar[DigestAuth | None] = ContextVar("camwarden_http_auth", def
 """The Digest state of the camera whose authenticated call is running, or None."""
 
 
+ReplyHeaders = CIMultiDict[str] | CIMultiDictProxy[str]
+
+
+def request_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
+    """The HTTP headers of a request: ours (User-Agent) and then ``headers``
+    (zeep's SOAPAction and Content-Type). Read-only, so one made per
+    request template serves every call of it, and aiohttp takes it as it is
+    instead of converting a dict again per call."""
+    merged = CIMultiDict({"User-Agent": USER_AGENT})
+    merged.update(headers)
+    return CIMultiDictProxy(merged)
+
+
 @dataclass(frozen=True, slots=True)
 class HttpReply:
     """The part of an HTTP response zeep's SOAP binding reads."""
 
     status_code: int
     content: bytes
-    headers: CIMultiDict[str] | CIMultiDictProxy[str]
+    headers: ReplyHeaders
     """Read-only for every reader: aiohttp's own headers when they can be
     passed on as they are."""
     encoding: str | None
@@ -85,55 +99,63 @@ class AiohttpTransport(Transport):
             url = self._urls[address] = URL(address)
         return url
 
-    async def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> HttpReply:
+    async def post(self, address: str, message: bytes | str,
+                   headers: Mapping[str, str]) -> HttpReply:
+        """POST ``message``; ``headers`` are zeep's, or ``request_headers``
+        made of them once (the lean path's templates), sent as they are."""
         data = message.encode("utf-8") if isinstance(message, str) else message
-        headers = {"User-Agent": USER_AGENT, **headers}
+        if not isinstance(headers, CIMultiDictProxy):
+            headers = request_headers(headers)
         auth = HTTP_AUTH.get()
-        reply = await self._exchange(address, data, headers, auth)
-        if reply.status_code == 401 and auth is not None:
-            challenge = parse_challenge(reply.headers.getall("WWW-Authenticate", ()))
+        status, content, reply_headers, encoding = await self._exchange(address, data, headers,
+                                                                        auth)
+        if status == 401 and auth is not None:
+            challenge = parse_challenge(reply_headers.getall("WWW-Authenticate", ()))
             if challenge is not None and challenge.supported:
                 auth.accept(challenge)
-                reply = await self._exchange(address, data, headers, auth)
-        content = reply.content
-        if reply.status_code in AUTH_STATUSES:
+                status, content, reply_headers, encoding = await self._exchange(
+                    address, data, headers, auth)
+        if status in AUTH_STATUSES:
             raise TransportError(  # type: ignore[no-untyped-call]
-                f"HTTP {reply.status_code} from {address}",
-                status_code=reply.status_code,
+                f"HTTP {status} from {address}",
+                status_code=status,
                 content=content[:200],
             )
+        document = None
         if content:
             try:
                 document = etree.fromstring(content, _STRICT_PARSER)
             except etree.XMLSyntaxError as exc:
                 raise TransportError(  # type: ignore[no-untyped-call]
-                    f"HTTP {reply.status_code} from {address}: not well-formed XML: {exc}",
-                    status_code=reply.status_code,
+                    f"HTTP {status} from {address}: not well-formed XML: {exc}",
+                    status_code=status,
                     content=content[:200],
                 ) from exc
-            return HttpReply(reply.status_code, content, reply.headers, reply.encoding, document)
-        return reply
+        return HttpReply(status, content, reply_headers, encoding, document)
 
-    async def _exchange(self, address: str, data: bytes, headers: dict[str, str],
-                        auth: DigestAuth | None) -> HttpReply:
-        """One POST, with a Digest Authorization when ``auth`` holds a challenge."""
+    async def _exchange(self, address: str, data: bytes, headers: CIMultiDictProxy[str],
+                        auth: DigestAuth | None) -> tuple[int, bytes, ReplyHeaders, str | None]:
+        """One POST, with a Digest Authorization when ``auth`` holds a challenge:
+        the answer's status, body, headers and charset."""
         url = self._url(address)
         authorization = None
         if auth is not None and auth.challenge is not None:
             authorization = auth.header("POST", url.raw_path_qs or "/")
+        sent: CIMultiDict[str] | CIMultiDictProxy[str] = headers
         if authorization is not None:
-            headers = {**headers, "Authorization": authorization}
-        async with self.aio.post(url, data=data, headers=headers) as response:
+            sent = CIMultiDict(headers)
+            sent["Authorization"] = authorization
+        async with self.aio.post(url, data=data, headers=sent) as response:
             content = await response.read()
-            reply_headers: CIMultiDict[str] | CIMultiDictProxy[str] = response.headers
+            reply_headers: ReplyHeaders = response.headers
             if "Content-Encoding" in reply_headers:
                 # aiohttp already decoded the body; zeep must not decode it again.
                 reply_headers = CIMultiDict(reply_headers)
                 reply_headers.popall("Content-Encoding", None)
-            reply = HttpReply(response.status, content, reply_headers, response.charset)
-        if authorization is not None and auth is not None and reply.status_code != 401:
+            status, charset = response.status, response.charset
+        if authorization is not None and auth is not None and status != 401:
             auth.worked = True
-        return reply
+        return status, content, reply_headers, charset
 
     async def post_xml(self, address: str, envelope: Any, headers: dict[str, str]) -> HttpReply:
         message = etree_to_string(envelope)  # type: ignore[no-untyped-call]

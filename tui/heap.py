@@ -8,9 +8,7 @@ site ran ~130 collections, one of them full, 50-85 ms of a ~280 ms load on
 two shared cores (measured with ``gc.callbacks``). While a list loads the
 collector is paused; reference counting frees what it always frees, and
 the cycles made meanwhile (Textual's messages, tasks) wait for the next
-collection after it. A screen ends its pause once the frame that shows
-the load is painted (``Pause``, ``DataScreen``): that next collection
-walks everything the load made, and the operator need not wait for it.
+collection after it.
 
 The collector is the process's, so the pause is too: nested and
 overlapping pauses (the fleet and a site loading at once) are counted, and
@@ -41,43 +39,23 @@ _settle = False
 """A pause in progress settles (see the module)."""
 
 
-class Pause:
-    """One pause of the collector, from its making to ``end()`` (see the
-    module): for a pause that outlives the block that started it (a
-    screen's load, ended once the frame that shows it is painted)."""
-
-    def __init__(self, *, settles: bool = False) -> None:
-        global _pauses, _settle
-        self._held = _pauses > 0 or gc.isenabled()
-        """False: the collector was turned off by someone else, theirs to turn on."""
-        self.ended = not self._held
-        if self._held:
-            _pauses += 1
-            _settle = _settle or settles
-            gc.disable()
-
-    def end(self) -> None:
-        """End this pause; the collector runs again when it was the last
-        (having frozen what exists, when one of them settles). Calling it
-        again does nothing."""
-        global _pauses, _settle
-        if self.ended:
-            return
-        self.ended = True
+@contextmanager
+def collection_paused(*, settles: bool = False) -> Iterator[None]:
+    """No cyclic collection inside the block; ``settles``: what exists
+    when the last pause ends is frozen (see the module)."""
+    global _pauses, _settle
+    if _pauses == 0 and not gc.isenabled():
+        yield  # turned off by someone else: theirs to turn on
+        return
+    _pauses += 1
+    _settle = _settle or settles
+    gc.disable()
+    try:
+        yield
+    finally:
         _pauses -= 1
         if _pauses == 0:
             if _settle:
                 gc.freeze()
             _settle = False
             gc.enable()
-
-
-@contextmanager
-def collection_paused(*, settles: bool = False) -> Iterator[None]:
-    """No cyclic collection inside the block; ``settles``: what exists
-    when the last pause ends is frozen (see the module)."""
-    pause = Pause(settles=settles)
-    try:
-        yield
-    finally:
-        pause.end()

@@ -22,12 +22,9 @@ from textual.screen import Screen
 from schemas.api import ChangeEvent
 from tui.client import ControllerError
 from tui.context import ConsoleContext
-from tui.heap import Pause
+from tui.heap import collection_paused
 from tui.messages import LinkChanged
 from tui.widgets.status_line import StatusLine
-
-PAUSE_AFTER_LOAD_S = 0.5
-"""The longest the collector stays paused after a load, waiting for its frame."""
 
 
 class DataScreen(Screen[None]):
@@ -47,8 +44,6 @@ class DataScreen(Screen[None]):
         5,000 cameras…``); empty when there is nothing to say."""
         self._loading = False
         self._finished = asyncio.Condition()
-        self._pauses: list[Pause] = []
-        """Collector pauses of finished loads not yet ended (``_end_after_frame``)."""
 
     async def load(self) -> None:
         """Fetch this screen's data through ``self.ctx.api`` and show it.
@@ -93,15 +88,15 @@ class DataScreen(Screen[None]):
     async def _reload(self) -> None:
         link = self.ctx.link
         was_healthy = link.healthy
-        pause = Pause(settles=self.loads == 0 and self.start_up)  # thousands of rows: tui.heap
         try:
-            await self.load()
+            # Thousands of rows made: see tui.heap.
+            with collection_paused(settles=self.loads == 0 and self.start_up):
+                await self.load()
         except ControllerError as exc:
             link.failed(str(exc))
         else:
             link.succeeded(self.ctx.now())
         finally:
-            self._end_after_frame(pause)
             self._loading = False
             self.show_status()
             if link.healthy != was_healthy:
@@ -110,25 +105,6 @@ class DataScreen(Screen[None]):
             async with self._finished:
                 self.loads += 1
                 self._finished.notify_all()
-
-    def _end_after_frame(self, pause: Pause) -> None:
-        """End a load's collector pause once the frame that shows the load is
-        painted. The collection it held back walks everything the load made
-        (8-17 ms after a 5,000-camera site on two shared cores, measured;
-        more when it reaches an older generation), and it came just before
-        that frame: the operator waited for it. If the frame does not come
-        (the screen gone, the app closing), the pause ends when the screen
-        is unmounted or, at the latest, after ``PAUSE_AFTER_LOAD_S``."""
-        self._pauses = [p for p in self._pauses if not p.ended]
-        self._pauses.append(pause)
-        if self.call_after_refresh(pause.end):
-            asyncio.get_running_loop().call_later(PAUSE_AFTER_LOAD_S, pause.end)
-        else:
-            pause.end()
-
-    def on_unmount(self) -> None:
-        for pause in self._pauses:
-            pause.end()
 
     def show_status(self) -> None:
         text, bad = self.ctx.link.status(self.ctx.now())

@@ -84,14 +84,18 @@ class Answer:
     unwrap: str | None = None
 
 
-def _attribute(element: etree._Element, name: str, parse: Scalar) -> Any:
-    raw = element.get(name)
-    if raw is None:
-        return None
+def _parsed(raw: str, parse: Scalar, element: etree._Element, attribute: str = "") -> Any:
+    """``parse(raw)``, or Unrecognised naming the element (and attribute)."""
     try:
         return parse(raw)
     except (TypeError, ValueError, ArithmeticError) as exc:
-        raise Unrecognised(f"{element.tag}@{name}: {raw[:40]!r} does not parse") from exc
+        where = f"{element.tag}@{attribute}" if attribute else element.tag
+        raise Unrecognised(f"{where}: {raw[:40]!r} does not parse") from exc
+
+
+def _attribute(element: etree._Element, name: str, parse: Scalar) -> Any:
+    raw = element.get(name)
+    return None if raw is None else _parsed(raw, parse, element, name)
 
 
 def read(element: etree._Element, shape: Shape) -> dict[str, Any] | None:
@@ -131,12 +135,7 @@ def _read_scalar(element: etree._Element, parse: Scalar) -> Any:
     if element.get(XSI_NIL) in ("true", "1"):
         return None
     text = element.text
-    if text is None:
-        return None
-    try:
-        return parse(text)
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise Unrecognised(f"{element.tag}: {text[:40]!r} does not parse") from exc
+    return None if text is None else _parsed(text, parse, element)
 
 
 def read_answer(response: etree._Element, answer: Answer) -> Any:

@@ -65,3 +65,23 @@ def test_schema_elements_in_another_namespace_are_unrecognised() -> None:
     content = BASE["GetStatus"].replace(TT.encode(), b"http://example.com/tt")
     with pytest.raises(lean.Unrecognised):
         lean.read_reply(reply(content), "GetStatus")
+
+
+def test_a_value_that_does_not_parse_is_unrecognised_with_where_it_is() -> None:
+    import re
+
+    from agent.onvif.lean_shapes import Shape, Unrecognised, read
+
+    shape = Shape(children={"Port": int}, attributes={"token": int})
+
+    def net(token: str, port: str) -> etree._Element:
+        return etree.fromstring(
+            f'<tt:Net xmlns:tt="{TT}" token="{token}"><tt:Port>{port}</tt:Port></tt:Net>'
+        )
+
+    tag = re.escape(f"{{{TT}}}")
+    with pytest.raises(Unrecognised, match=rf"^{tag}Port: '80x' does not parse$"):
+        read(net("7", "80x"), shape)
+    with pytest.raises(Unrecognised, match=rf"^{tag}Net@token: 'seven' does not parse$"):
+        read(net("seven", "80"), shape)
+    assert read(net("7", "80"), shape) == {"token": 7, "Port": 80}

@@ -26,6 +26,7 @@ from tests.pipeline.conftest import (
     agent_config,
     controller_config,
     policy_version,
+    stop_controller,
 )
 from tests.pipeline.mqtt_tools import RawSubscriber
 
@@ -38,7 +39,7 @@ async def controller(db_url: str, mosquitto: Mosquitto) -> AsyncIterator[Control
     ctl = Controller(controller_config(db_url, mosquitto, SMALL))
     await ctl.start()
     yield ctl
-    await ctl.stop()
+    await stop_controller(ctl)
 
 
 async def _observed(ctl: Controller) -> dict[str, datetime]:

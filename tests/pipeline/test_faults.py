@@ -15,7 +15,7 @@ from agent.spool import Spool
 from camwarden.broker import Mosquitto
 from controller.service import Controller
 from schemas.topics import TopicKind, agent_topic
-from tests.pipeline.conftest import SMALL, controller_config
+from tests.pipeline.conftest import SMALL, controller_config, stop_controller
 from tests.pipeline.mqtt_tools import RawSubscriber
 from tests.pipeline.stream import ControllerProcess, birth, report, stored, until_stored
 
@@ -36,7 +36,7 @@ async def controller(db_url: str, mosquitto: Mosquitto) -> AsyncIterator[Control
     ctl = Controller(controller_config(db_url, mosquitto, SMALL))
     await ctl.start()
     yield ctl
-    await ctl.stop()
+    await stop_controller(ctl)
 
 
 async def test_broker_killed_and_restarted_mid_stream(

@@ -70,7 +70,7 @@ STOP_LIMIT_S = 45.0
 async def stop_controller(ctl: Controller) -> None:
     """``ctl.stop()``; if it has not returned within ``STOP_LIMIT_S``, a
     failure listing where every task waits. A rare hang of this teardown
-    has been seen under load (three times, with both databases) and its
+    has been seen under load (twice, with both databases) and its
     cause is not known yet: pytest-timeout's dump shows threads, not tasks."""
     stopping = asyncio.ensure_future(ctl.stop())
     done, _ = await asyncio.wait({stopping}, timeout=STOP_LIMIT_S)

@@ -198,8 +198,9 @@ class EventHub:
             for change in first:
                 await response.write(encode(change))
             while True:
-                try:
-                    change = await asyncio.wait_for(subscriber.queue.get(), self.heartbeat_s)
+                try:  # not wait_for, as in Reconciler.run
+                    async with asyncio.timeout(self.heartbeat_s):
+                        change = await subscriber.queue.get()
                 except TimeoutError:
                     change = self.heartbeat()
                 await response.write(encode(change))

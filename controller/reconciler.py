@@ -12,6 +12,7 @@ woken through a condition, never by polling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
@@ -185,10 +186,12 @@ class Reconciler:
         next_full = loop.time() + (0.0 if self.full_pass_first else self.config.interval_s)
         startup = self.full_pass_first
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), max(0.0, next_full - loop.time()))
-            except TimeoutError:
-                pass
+            # Not asyncio.wait_for: on Python 3.11 it returns the result and
+            # drops a cancel that lands as the event is set (a stop while
+            # ingest marks sites), and this loop would never end.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, next_full - loop.time())):
+                    await self._wake.wait()
             if loop.time() >= next_full:
                 next_full = loop.time() + self.config.interval_s
                 due: Collection[str] = list(self.sites)

@@ -19,6 +19,7 @@ many alerts failing together do not retry in lockstep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Coroutine, Sequence
@@ -114,10 +115,9 @@ class Dispatcher:
                 log.error("alerts to %s: cannot read the outbox: %s", target.name, exc)
                 pending = []
             if not pending:
-                try:
-                    await asyncio.wait_for(wake.wait(), IDLE_RECHECK_S)
-                except TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):  # not wait_for, as in Reconciler.run
+                    async with asyncio.timeout(IDLE_RECHECK_S):
+                        await wake.wait()
                 continue
             groups: dict[tuple[str, str], list[PendingAlert]] = {}
             for alert in pending:

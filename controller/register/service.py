@@ -6,6 +6,7 @@ modules (chain, requests, destruction, checklist, export, texts).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -131,10 +132,9 @@ class Register:
         """Sync every ``interval_s`` until ``stop`` is set; a database that
         refuses is logged and tried again next time."""
         while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval_s)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):  # not wait_for, as in Reconciler.run
+                async with asyncio.timeout(interval_s):
+                    await stop.wait()
             if stop.is_set():
                 return
             try:

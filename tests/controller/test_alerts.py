@@ -219,3 +219,21 @@ async def test_alerts_go_to_the_sites_mqtt_alert_topic(store: Store, mosquitto: 
         ("resolved", "test-main-cam1"),
     ]
     assert json.loads(alerts[0].model_dump_json())["legal_basis"]
+
+
+async def test_a_cancel_that_lands_as_the_dispatcher_is_woken_stops_it(
+    store: Store, receiver: Receiver
+) -> None:
+    """As for the reconciler's loop: ``asyncio.wait_for`` on Python 3.11
+    would drop this cancel, and the worker would go on for ever."""
+    target = await _webhook(receiver)
+    dispatcher = Dispatcher(store, [target], FAST, now)
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.sleep(0.1)  # the worker found the outbox empty and waits
+        dispatcher.wake()
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(running, 5)
+    finally:
+        await target.close()

@@ -5,6 +5,7 @@ memo) and says the same; the site summaries equal the API's views."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
@@ -336,3 +337,19 @@ async def test_statistics_are_refreshed_after_every_batch_and_a_refusal_loses_no
         assert reconciler._dirty == set(), "a refused analyze fails no site"
     finally:
         await store.close()
+
+
+async def test_a_cancel_that_lands_as_sites_are_marked_stops_the_loop(store: Store) -> None:
+    """On Python 3.11 ``asyncio.wait_for`` drops a cancel that arrives as
+    its event is set; a controller stopping while ingest marked sites then
+    never finished its stop (seen as a teardown hang)."""
+    policy, at = fleet_policy(1), now()
+    reconciler = Reconciler(store, declared_sites([policy]),
+                            ReconcileConfig(interval_s=60, debounce_s=0), lambda: at)
+    reconciler.full_pass_first = False
+    running = asyncio.create_task(reconciler.run())
+    await asyncio.sleep(0.05)  # waiting for a mark or the interval
+    reconciler.mark(["s0"])
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(running, 5)

@@ -198,7 +198,7 @@ class EventHub:
             for change in first:
                 await response.write(encode(change))
             while True:
-                try:  # not wait_for, as in Reconciler.run
+                try:  # not asyncio.wait_for: see controller.waiting
                     async with asyncio.timeout(self.heartbeat_s):
                         change = await subscriber.queue.get()
                 except TimeoutError:

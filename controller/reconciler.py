@@ -12,7 +12,6 @@ woken through a condition, never by polling.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
@@ -33,6 +32,7 @@ from controller.reconcile import (
 from controller.site_summary import SiteSummary, site_summary
 from controller.store import FindingChange, SiteRecord, SiteVerdict, Store
 from controller.store.bulk import diff_findings
+from controller.waiting import wait_set
 from schemas.api import SiteView
 from schemas.errors import CamwardenError, StoreError
 from schemas.findings import Finding
@@ -186,12 +186,7 @@ class Reconciler:
         next_full = loop.time() + (0.0 if self.full_pass_first else self.config.interval_s)
         startup = self.full_pass_first
         while True:
-            # Not asyncio.wait_for: on Python 3.11 it returns the result and
-            # drops a cancel that lands as the event is set (a stop while
-            # ingest marks sites), and this loop would never end.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, next_full - loop.time())):
-                    await self._wake.wait()
+            await wait_set(self._wake, max(0.0, next_full - loop.time()))
             if loop.time() >= next_full:
                 next_full = loop.time() + self.config.interval_s
                 due: Collection[str] = list(self.sites)

@@ -19,7 +19,6 @@ many alerts failing together do not retry in lockstep.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Coroutine, Sequence
@@ -31,6 +30,7 @@ from controller.alerts.lifecycle import SEVERITY_RANK
 from controller.alerts.targets import DeliveryFailed, Target
 from controller.config import AlertsConfig
 from controller.store.lifecycle import LifecycleStore, PendingAlert
+from controller.waiting import wait_set
 from schemas.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -115,9 +115,7 @@ class Dispatcher:
                 log.error("alerts to %s: cannot read the outbox: %s", target.name, exc)
                 pending = []
             if not pending:
-                with contextlib.suppress(TimeoutError):  # not wait_for, as in Reconciler.run
-                    async with asyncio.timeout(IDLE_RECHECK_S):
-                        await wake.wait()
+                await wait_set(wake, IDLE_RECHECK_S)
                 continue
             groups: dict[tuple[str, str], list[PendingAlert]] = {}
             for alert in pending:

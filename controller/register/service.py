@@ -6,7 +6,6 @@ modules (chain, requests, destruction, checklist, export, texts).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +14,7 @@ from controller.register.checklist import checklist_findings, fill_checklist
 from controller.register.requests import kst_start, request_findings
 from controller.register.store import RegisterStore
 from controller.store import FindingFilter, Store
+from controller.waiting import wait_set
 from schemas.errors import CamwardenError
 from schemas.findings import Finding, make_finding
 from schemas.policy import Policy
@@ -132,9 +132,7 @@ class Register:
         """Sync every ``interval_s`` until ``stop`` is set; a database that
         refuses is logged and tried again next time."""
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):  # not wait_for, as in Reconciler.run
-                async with asyncio.timeout(interval_s):
-                    await stop.wait()
+            await wait_set(stop, interval_s)
             if stop.is_set():
                 return
             try:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from controller.intake import Batch
 from controller.store.bulk import SiteDiff, apply_findings, write_diffs
-from controller.store.dialect import upsert
+from controller.store.dialect import is_sqlite, upsert
 from controller.store.engine import migrate, open_engine
 from controller.store.lifecycle import LifecycleStore, after_findings
 from controller.store.queries import (
@@ -89,7 +89,10 @@ class Store(LifecycleStore):
 
     async def refresh_statistics(self) -> list[str]:
         """Analyze the tables whose planner statistics are missing or stale
-        (PostgreSQL only, see ``store.statistics``); the tables analyzed."""
+        (PostgreSQL only, see ``store.statistics``); the tables analyzed.
+        On SQLite nothing, not even a transaction: it runs after every batch."""
+        if is_sqlite(self.engine):
+            return []
         async with self._transaction("analyze tables without fresh statistics") as connection:
             return await analyze_stale(connection)
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
-def is_sqlite(connection: AsyncConnection) -> bool:
+def is_sqlite(bound: AsyncConnection | AsyncEngine) -> bool:
     """True on SQLite, False on PostgreSQL; NotImplementedError otherwise."""
-    name = connection.dialect.name
+    name = bound.dialect.name
     if name not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"database {name!r} is not supported")
     return name == "sqlite"

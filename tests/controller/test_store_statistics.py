@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from controller.store import Store
 from controller.store.sites import FINDING_SELECT
@@ -45,11 +45,11 @@ async def _wait_for_stale(store: Store, table: str) -> None:
     raise AssertionError(f"{table} never showed as changed in pg_stat_user_tables")
 
 
-async def _modified_since_analyze(store: Store, table: str) -> int:
+async def _counted(store: Store, table: str, column: str) -> int:
+    """One of ``pg_stat_user_tables``' counters (n_live_tup, n_mod_since_analyze)."""
     async with store.engine.connect() as connection:
         value = await connection.scalar(
-            text("SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = :t"),
-            {"t": table},
+            text(f"SELECT {column} FROM pg_stat_user_tables WHERE relname = :t"), {"t": table}
         )
     return int(value or 0)
 
@@ -92,14 +92,6 @@ async def test_findings_without_statistics_are_analyzed_and_looked_up_by_index(
         await store.close()
 
 
-async def _live_rows(store: Store, table: str) -> int:
-    async with store.engine.connect() as connection:
-        value = await connection.scalar(
-            text("SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = :t"), {"t": table}
-        )
-    return int(value or 0)
-
-
 async def test_updates_keep_statistics_and_growth_by_half_makes_them_stale(pg_url: str) -> None:
     rows = 10_000
     store = await Store.open(pg_url)
@@ -114,7 +106,7 @@ async def test_updates_keep_statistics_and_growth_by_half_makes_them_stale(pg_ur
         async with store.engine.begin() as connection:  # what every pass does: last_seen
             await connection.execute(text("UPDATE findings SET last_seen = now()"))
         for _ in range(300):  # until the collector has counted the update
-            if await _modified_since_analyze(store, "findings") >= rows:
+            if await _counted(store, "findings", "n_mod_since_analyze") >= rows:
                 break
             await asyncio.sleep(0.1)
         else:
@@ -127,7 +119,7 @@ async def test_updates_keep_statistics_and_growth_by_half_makes_them_stale(pg_ur
                 _FILL, {"sites": 1000, "first": rows + 1, "rows": grown, "evidence": "{}"}
             )
         for _ in range(300):
-            if await _live_rows(store, "findings") >= rows + grown:
+            if await _counted(store, "findings", "n_live_tup") >= rows + grown:
                 break
             await asyncio.sleep(0.1)
         assert await store.refresh_statistics() == ["findings"]
@@ -146,6 +138,9 @@ async def test_sqlite_has_nothing_to_analyze(tmp_path: Path) -> None:
                  "first_seen": at, "last_seen": at}
                 for n in range(1000)
             ])
+        checkouts: list[object] = []
+        event.listen(store.engine.sync_engine, "checkout", lambda *args: checkouts.append(args))
         assert await store.refresh_statistics() == []
+        assert checkouts == [], "not even a connection: it runs after every reconcile batch"
     finally:
         await store.close()

@@ -55,3 +55,28 @@ async def test_the_footer_follows_the_screen_and_the_focus(make_app: MakeApp) ->
         shown = keys_shown(pilot)
         assert {"Open camera", "Back"} <= shown
         assert "Sort" not in shown
+
+
+async def test_keys_are_made_in_their_final_style_and_not_restyled_on_mount(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changes: list[str] = []
+    set_class = FooterKey.set_class
+
+    def counted(self: FooterKey, add: bool, *names: str, update: bool = True) -> FooterKey:
+        before = self.has_class(*names)
+        result = set_class(self, add, *names, update=update)
+        if update and self.has_class(*names) != before:
+            changes.append(self.description)
+        return result
+
+    monkeypatch.setattr(FooterKey, "set_class", counted)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, FleetScreen)
+        footer = pilot.app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        assert {"Open site", "Filter", "Sort", "Quit"} <= {key.description for key in keys}
+        for key in keys:
+            assert key.has_class("-compact") == key.compact
+        assert changes == [], "each key was made with the class it keeps"

@@ -40,8 +40,9 @@ class KeyFooter(Footer):
         for widget in super().compose():
             if isinstance(widget, FooterKey):
                 # Bound to the footer's compact (``data_bind``), or the command
-                # palette's key, left at FooterKey's default (compact).
-                bound = "compact" in (widget._reactive_connect or {})
+                # palette's key, left at FooterKey's default (compact). A Textual
+                # without ``_reactive_connect`` costs the restyles again, no more.
+                bound = "compact" in (getattr(widget, "_reactive_connect", None) or {})
                 compact = self.compact if bound else True
                 widget.set_reactive(FooterKey.compact, compact)
                 widget.set_class(compact, "-compact", update=False)

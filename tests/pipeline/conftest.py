@@ -70,8 +70,10 @@ STOP_LIMIT_S = 45.0
 async def stop_controller(ctl: Controller) -> None:
     """``ctl.stop()``; if it has not returned within ``STOP_LIMIT_S``, a
     failure listing where every task waits. A rare hang of this teardown
-    has been seen under load (twice, with both databases) and its
-    cause is not known yet: pytest-timeout's dump shows threads, not tasks."""
+    was seen under load (twice, with both databases); its likely cause, a
+    cancel that ``asyncio.wait_for`` dropped, is fixed (``controller.waiting``).
+    Should another hang come, this says where: pytest-timeout's dump
+    shows threads, not tasks."""
     stopping = asyncio.ensure_future(ctl.stop())
     done, _ = await asyncio.wait({stopping}, timeout=STOP_LIMIT_S)
     if not done:

@@ -299,7 +299,8 @@ async def pure_reconcile(reconciler: Reconciler, store: Store) -> tuple[float, i
                 last_full_cycle_at=record.last_full_cycle_at,
                 full_cycle_addresses=record.full_cycle_addresses,
                 agent=AgentState(agent.agent_id, agent.session_id, agent.online,
-                                 agent.last_seen, agent.interval_s or 60.0) if agent else None)))
+                                 agent.last_seen, agent.interval_s or 60.0) if agent else None,
+                facts_at=record.facts_at)))
         t0 = time.perf_counter()
         for declared, observed in inputs:
             found += len(reconcile_site(declared.policy, declared.site, observed, NOW,

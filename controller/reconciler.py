@@ -288,6 +288,7 @@ class Reconciler:
             full_cycle_addresses=record.full_cycle_addresses,
             agent=self._agent_state(record),
             tokens=record.tokens,
+            facts_at=record.facts_at,
         )
         try:
             return reconcile_site(
@@ -365,8 +366,9 @@ class Reconciler:
         now: datetime,
     ) -> SiteView:
         """The site's summary: the one held from the last pass when nothing
-        it is computed from changed (every observation a version the memo
-        already held, the same cameras, cycle, agent and open findings, and
+        it is computed from changed (every observation the version the memo
+        already held, no time moved by a heartbeat, the same cameras, cycle,
+        agent and open findings, and
         no camera old enough yet to turn stale), else ``site_summary`` anew.
         On a steady fleet that is most sites; the counts are the same either
         way (a test holds them to a fresh computation)."""
@@ -381,7 +383,7 @@ class Reconciler:
         if (
             held is not None
             and held.declared is declared
-            and record.parsed == 0
+            and record.parsed == record.moved == 0
             and held.inputs == inputs
             and held.summary.holds_at(now)
         ):

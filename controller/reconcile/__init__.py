@@ -5,13 +5,20 @@ them); the controller's store gathers ``SiteObservations`` and persists what
 ``reconcile_site`` returns.
 """
 
-from controller.reconcile.model import AgentState, Judged, ReconcileSettings, SiteObservations
+from controller.reconcile.model import (
+    AgentState,
+    Judged,
+    ObservationToken,
+    ReconcileSettings,
+    SiteObservations,
+)
 from controller.reconcile.site import lean_observation, match_observation, reconcile_site
 from controller.reconcile.state import camera_state, is_stale
 
 __all__ = [
     "AgentState",
     "Judged",
+    "ObservationToken",
     "ReconcileSettings",
     "SiteObservations",
     "camera_state",

@@ -21,6 +21,14 @@ def _aware(value: datetime, what: str) -> None:
         raise ValueError(f"{what} must be a timezone-aware datetime (UTC), got naive {value!r}")
 
 
+ObservationToken = tuple[Hashable, Hashable]
+"""The version of an observation as (its facts, its time): the facts'
+version changes with every report that carries facts (the store gives
+the report id), the time's also with every heartbeat that confirms them
+unchanged. Equal tokens: the same observation. Equal facts versions: the
+same judgement of the device, at a later time."""
+
+
 @dataclass(frozen=True, slots=True)
 class AgentState:
     """The site's agent as the controller last heard of it (birth, death,
@@ -54,10 +62,17 @@ class SiteObservations:
     last_full_cycle_at: datetime | None
     full_cycle_addresses: frozenset[str]
     agent: AgentState | None
-    tokens: Mapping[str, Hashable] | None = None
-    """Per address, the version of its observation (the store gives the
-    report id and time): an observation whose token equals the one in the
-    caller's memo is not matched and judged again (see ``Judged``)."""
+    tokens: Mapping[str, ObservationToken] | None = None
+    """Per address, the version of its observation (see ``ObservationToken``):
+    an observation whose token equals the one in the caller's memo is not
+    matched and judged again, nor one whose facts are of the same version
+    (see ``Judged``)."""
+    facts_at: Mapping[str, datetime] | None = None
+    """Per address, when its facts were audited, where that is before its
+    ``observed_at``: a heartbeat has since said they still hold. The device
+    rules judge facts as of their own audit (a recording's newest footage
+    is as old as the report, not as the heartbeat); staleness goes by
+    ``observed_at``."""
 
     def __post_init__(self) -> None:
         if self.last_full_cycle_at is not None:
@@ -95,9 +110,11 @@ class Judged:
     agent's silence) and inventory. ``observation`` is the observation
     without its facts, device and findings (what the rest of reconcile
     reads), so a memo holds a few hundred bytes per camera, not the facts'
-    several kilobytes."""
+    several kilobytes. An entry whose token's facts version is still the
+    observation's (a heartbeat moved only its time) keeps its judgement and
+    takes the observation as given."""
 
-    token: Hashable
+    token: ObservationToken
     observation: CameraObservation
     match: Match
     unmatched: Finding | None

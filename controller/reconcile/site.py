@@ -31,19 +31,26 @@ facts need not even be there (see ``controller.reconcile.model.Judged``).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import datetime, timedelta
 
 from agent.checks.evaluate import evaluate_for
 from agent.checks.matching import Match, SiteIndex
 from agent.checks.observe import unmatched_finding
 from agent.checks.subject import Subject, require_aware
-from controller.reconcile.model import AgentState, Judged, ReconcileSettings, SiteObservations
+from controller.reconcile.model import (
+    AgentState,
+    Judged,
+    ObservationToken,
+    ReconcileSettings,
+    SiteObservations,
+)
 from schemas.findings import Finding, make_finding
 from schemas.messages import CameraObservation
 from schemas.policy import DeclaredCamera, Policy, Site
 
 _DEFAULT_SETTINGS = ReconcileSettings()
+_NO_TIMES: Mapping[str, datetime] = {}
 
 
 def reconcile_site(
@@ -63,8 +70,11 @@ def reconcile_site(
     policy, by address, kept across calls. An address whose token (in
     ``observed.tokens``) equals its entry's reuses the entry; any other is
     judged from its facts and its entry replaced; entries of addresses no
-    longer observed are dropped. The caller must start a new memo when the
-    policy changes, and a token must change whenever its observation does."""
+    longer observed are dropped; an entry whose facts version is the
+    token's (a heartbeat moved the time only) keeps its judgement and takes
+    the observation given (lean, as the memo holds it, but for its time).
+    The caller must start a new memo when the policy changes, and a token
+    must change whenever its observation does."""
     require_aware(now)
     if observed.site_id != site.id:
         raise ValueError(f"observations are of site {observed.site_id!r}, not {site.id!r}")
@@ -82,6 +92,7 @@ def reconcile_site(
     seen_in_cycle: set[str] = set()
 
     tokens = observed.tokens if memo is not None else None
+    facts_at = observed.facts_at or _NO_TIMES
     judged: dict[str, Judged] = {}
     for address, observation in observed.cameras.items():
         in_cycle = cycle_at is None or (
@@ -92,7 +103,10 @@ def reconcile_site(
             token = tokens[address]
             entry = memo.get(address)
             if entry is None or entry.token != token:  # (the common case inline: a hit)
-                entry = _memoised(policy, index, site.id, address, observation, token, memo)
+                entry = _memoised(
+                    policy, index, site.id, address, observation, token, memo,
+                    facts_at.get(address),
+                )
             judged[address] = entry
             match = entry.match
         else:
@@ -119,6 +133,7 @@ def reconcile_site(
                 settings,
                 quiet_stale=agent_finding is not None,
                 device=entry.device if entry is not None else None,
+                facts_at=facts_at.get(address),
             )
             continue
         if in_cycle:
@@ -148,6 +163,7 @@ def reconcile_site(
             quiet_stale=agent_finding is not None,
             missing=missing,
             device=held_entry.device if held_entry is not None else None,
+            facts_at=facts_at.get(observation.address),
         )
     if memo is not None and len(memo) > len(judged) and tokens is not None:
         for address in [a for a in memo if a not in judged]:
@@ -205,15 +221,24 @@ def _memoised(
     site_id: str,
     address: str,
     observation: CameraObservation,
-    token: object,
+    token: ObservationToken,
     memo: MutableMapping[str, Judged],
+    facts_at: datetime | None,
 ) -> Judged:
-    """The memo's entry for ``address`` if its token is ``token``; else
-    the observation judged now (what the loop below would compute for it,
-    in every case it might need it) and remembered."""
+    """The memo's entry for ``address`` if its token is ``token``; the
+    entry moved to ``observation`` if only the time differs (the facts
+    are the ones judged); else the observation judged now (what the loop
+    below would compute for it, in every case it might need it) and
+    remembered. ``facts_at``: when the facts were audited, if before
+    ``observation.observed_at``."""
     entry = memo.get(address)
-    if entry is not None and entry.token == token:
-        return entry
+    if entry is not None:
+        if entry.token == token:
+            return entry
+        if entry.token[0] == token[0]:
+            entry.token = token
+            entry.observation = lean_observation(observation)
+            return entry
     match = match_observation(index, address, observation)
     unmatched = None
     device: tuple[Finding, ...] = ()
@@ -227,7 +252,7 @@ def _memoised(
             subject = Subject(site_id, camera.id, observation.address)
         if observation.facts is not None:
             device = evaluate_for(
-                policy, camera, observation.facts, observation.observed_at, subject
+                policy, camera, observation.facts, facts_at or observation.observed_at, subject
             )
     entry = Judged(token, lean_observation(observation), match, unmatched, device)
     memo[address] = entry
@@ -254,9 +279,11 @@ def _judge(
     quiet_stale: bool,
     missing: bool = False,
     device: tuple[Finding, ...] | None = None,
+    facts_at: datetime | None = None,
 ) -> list[Finding]:
     """The device findings of one latest observation, plus unreachable.
-    ``device``: its facts' findings already evaluated (``Judged``)."""
+    ``device``: its facts' findings already evaluated (``Judged``);
+    ``facts_at``: when its facts were audited, if before ``observed_at``."""
     found: list[Finding] = []
     stale = observation.observed_at < stale_before
     if not missing and (not observation.reachable or (stale and not quiet_stale)):
@@ -264,7 +291,8 @@ def _judge(
     if device is not None:
         found += device
     elif observation.facts is not None:
-        found += evaluate_for(policy, camera, observation.facts, observation.observed_at, subject)
+        facts_time = facts_at or observation.observed_at
+        found += evaluate_for(policy, camera, observation.facts, facts_time, subject)
     return found
 
 

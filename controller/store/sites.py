@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import select, type_coerce
@@ -66,12 +66,13 @@ class FindingRow:
         return (self.site_id, self.subject, self.rule)
 
 
-ObservationToken = tuple[str, object]
-"""An observation's version: the report it came from and its time (which a
-heartbeat moves forward without a new report), the time as the driver
-gives it (text on SQLite, a datetime on PostgreSQL): the token is only
-ever compared with another token read the same way, and not converting
-it saves a datetime per camera on every pass (bench/README.md, reconcile)."""
+ObservationToken = tuple[str, Hashable]
+"""An observation's version (``controller.reconcile.ObservationToken``):
+the report its facts came from and its time (which a heartbeat moves
+forward without a new report), the time as the driver gives it (text on
+SQLite, a datetime on PostgreSQL): the token is only ever compared with
+another token read the same way, and not converting it saves a datetime
+per camera on every pass (bench/README.md, reconcile)."""
 
 _VERSION_TIME = type_coerce(observations.c.observed_at, NullType()).label("version_time")
 """``observed_at`` without ``UtcDateTime``'s conversion, for tokens."""
@@ -80,7 +81,7 @@ class HeldObservation(Protocol):
     """An observation the caller already holds, and its version."""
 
     @property
-    def token(self) -> Hashable: ...
+    def token(self) -> tuple[Hashable, Hashable]: ...
 
     @property
     def observation(self) -> CameraObservation: ...
@@ -109,9 +110,16 @@ class SiteRecord:
     """Live and resolved findings of the site."""
     tokens: dict[str, ObservationToken] = field(default_factory=dict)
     """Per address, the version of its stored observation (see ``load_sites``)."""
+    facts_at: dict[str, datetime] = field(default_factory=dict)
+    """Per address parsed by this load whose observation a heartbeat has
+    confirmed since its report: when its facts were audited (the report's
+    own ``observed_at``; ``cameras`` holds the heartbeat's time)."""
     parsed: int = 0
-    """Observations this load parsed from their stored JSON; 0 with ``known``
-    means every camera is a version the caller already held."""
+    """Observations this load parsed from their stored JSON."""
+    moved: int = 0
+    """Observations the caller held whose time alone a heartbeat has moved
+    since (taken from the caller with the new time, not parsed); 0 for
+    both with ``known``: every camera is the version the caller held."""
 
     def agent(self) -> AgentRow | None:
         """The site's agent: the online one seen last, else the one seen last."""
@@ -217,11 +225,25 @@ async def load_sites(
     return records
 
 
-def _parsed(body: str, seen: datetime) -> CameraObservation:
+def _parse(record: SiteRecord, address: str, body: str, seen: datetime) -> None:
+    """The stored observation of ``address`` into ``record``, at ``seen``
+    if a heartbeat has confirmed it since (and when its facts are of)."""
     observation = CameraObservation.model_validate_json(body)
-    if seen > observation.observed_at:  # confirmed since by a heartbeat
+    if seen > observation.observed_at:
+        record.facts_at[address] = observation.observed_at
         observation = observation.model_copy(update={"observed_at": seen})
-    return observation
+    record.cameras[address] = observation
+    record.parsed += 1
+
+
+def _stored_time(value: object) -> datetime:
+    """A version's time (``_VERSION_TIME``, as the driver gives it) as an
+    aware datetime: SQLite's text (``types.sqlite_time``) or PostgreSQL's."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    raise TypeError(f"an observation's stored time {value!r} is neither SQLite's text nor aware")
 
 
 async def _observations(
@@ -239,9 +261,8 @@ async def _observations(
     )
     for site_id, address, report_id, seen, version_time, body in rows:
         record = records[site_id]
-        record.cameras[address] = _parsed(body, seen)
+        _parse(record, address, body, seen)
         record.tokens[address] = (report_id, version_time)
-        record.parsed += 1
 
 
 async def _changed_observations(
@@ -251,7 +272,8 @@ async def _changed_observations(
     known: KnownObservation,
 ) -> None:
     """Versions first (small columns); bodies only of the sites holding an
-    observation ``known`` does not have."""
+    observation ``known`` does not have. One ``known`` holds of the same
+    report, at an earlier time (a heartbeat since), is taken at the new time."""
     rows = await connection.execute(
         select(
             observations.c.site_id,
@@ -275,6 +297,10 @@ async def _changed_observations(
         held = holds.get(address)
         if held is not None and held.token == token:
             cameras[address] = held.observation
+        elif held is not None and held.token[0] == report_id:
+            seen = _stored_time(version_time)
+            cameras[address] = held.observation.model_copy(update={"observed_at": seen})
+            record.moved += 1
         else:
             missing.setdefault(site_id, set()).add(address)
             cameras[address] = _PENDING
@@ -295,9 +321,8 @@ async def _changed_observations(
         if address in wanted:
             # The version read with the body: it may be newer than the first read.
             record = records[site_id]
-            record.cameras[address] = _parsed(body, seen)
+            _parse(record, address, body, seen)
             record.tokens[address] = (report_id, version_time)
-            record.parsed += 1
             wanted.discard(address)
     for site_id, gone in missing.items():  # deleted between the two reads
         for address in gone:

@@ -97,7 +97,7 @@ async def _expected(store: Store, reconciler: Reconciler, at: datetime) -> set[t
         observed = SiteObservations(
             site_id, record.cameras, record.last_full_cycle_at, record.full_cycle_addresses,
             AgentState(agent.agent_id, agent.session_id, agent.online, agent.last_seen,
-                       agent.interval_s or 60.0) if agent else None)
+                       agent.interval_s or 60.0) if agent else None, facts_at=record.facts_at)
         for f in reconcile_site(declared.policy, declared.site, observed, at,
                                 reconciler.settings):
             found.add((site_id, f.key[1], f.rule, "open", f.summary))
@@ -148,8 +148,8 @@ async def test_a_second_pass_parses_nothing_unchanged_and_changes_nothing(store:
     await reconciler.reconcile(["s0"])
     assert [(c.event, c.key[2]) for c in changes] == [("resolved", "audio.encoder-enabled")]
 
-    # A heartbeat moves a camera's time without a new report: a new version
-    # too, so it alone is parsed again (its judged time matters to staleness).
+    # A heartbeat moves a camera's time without a new report: the same
+    # facts, so nothing is parsed; the held observation takes the new time.
     beat_at = at + timedelta(seconds=20)
     beat = CameraHeartbeat(
         report_id=uid(), agent_id="agent-0", site_id="s0", session_id=agent.session_id,
@@ -160,8 +160,51 @@ async def test_a_second_pass_parses_nothing_unchanged_and_changes_nothing(store:
     )
     await store.write_batch(Batch(heartbeats=[beat]), beat_at)
     records = await store.load_sites(["s0"], reconciler._known)
-    parsed = {a: o.observed_at for a, o in records["s0"].cameras.items() if o.facts is not None}
-    assert parsed == {"10.0.0.2:80": beat_at}
+    assert (records["s0"].parsed, records["s0"].moved) == (0, 1)
+    assert records["s0"].cameras["10.0.0.2:80"].observed_at == beat_at
+    assert records["s0"].cameras["10.0.0.2:80"].facts is None
+    changes.clear()
+    await reconciler.reconcile(["s0"])
+    assert changes == []
+    assert reconciler.sites["s0"].memo["10.0.0.2:80"].observation.observed_at == beat_at
+
+
+async def test_heartbeats_past_the_allowed_gap_raise_no_recording_gap(store: Store) -> None:
+    """Unchanged cameras travel as heartbeats for up to an hour between full
+    snapshots. Their facts are judged as of their audit (footage 20 s old
+    then), not as of each heartbeat: judged 25 minutes on, the same facts
+    would read as a 25-minute recording gap on every camera. Fresh and
+    restarted (nothing held: parsed) reconcilers say the same."""
+    policy, audited = fleet_policy(1), now() - timedelta(minutes=30)
+    agent = Agent("s0", agent_id="agent-0")
+    batch = Batch(agent_events=[AgentEvent(agent.birth(audited), False)])
+    batch.reports += [agent.report(f"10.0.0.{c + 1}:80", f"SN-0-{c}", at=audited,
+                                   camera_id=f"s0-c{c}") for c in range(4)]
+    batch.cycles.append(agent.cycle(tuple(r.observation.address for r in batch.reports), audited))
+    await store.write_batch(batch, audited)
+    held = _reconciler(store, policy, audited + timedelta(seconds=5))
+    await held.reconcile(["s0"])
+    assert await _stored(store) == set()
+    beat_at = audited + timedelta(minutes=25)
+    beat = CameraHeartbeat(
+        report_id=uid(), agent_id="agent-0", site_id="s0", session_id=agent.session_id,
+        cycle_id=uid(), policy_id="test-office", policy_version=policy.version,
+        observed_at=beat_at,
+        cameras=tuple(HeartbeatEntry(address=r.observation.address, reachable=True,
+                                     facts_hash=observation_fingerprint(r.observation))
+                      for r in batch.reports),
+    )
+    await store.write_batch(Batch(heartbeats=[beat]), beat_at)
+    later = beat_at + timedelta(seconds=5)
+    held.clock = lambda: later
+    await held.reconcile(["s0"])
+    assert await _stored(store) == set()
+    restarted = _reconciler(store, policy, later)
+    await restarted.reconcile(["s0"])
+    assert await _stored(store) == set()
+    assert restarted.site_views["s0"] == held.site_views["s0"]
+    assert restarted.site_views["s0"].last_report_at == beat_at
+    assert restarted.site_views["s0"].cameras_compliant == 4
 
 
 async def _api_views(store: Store, reconciler: Reconciler, at: datetime) -> dict[str, SiteView]:

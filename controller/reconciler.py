@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from agent.checks import SiteIndex
 from controller.config import ReconcileConfig
+from controller.judged import judge_key
 from controller.reconcile import (
     AgentState,
     Judged,
@@ -29,8 +30,9 @@ from controller.reconcile import (
     SiteObservations,
     reconcile_site,
 )
+from controller.reconcile.stored import dump_memo, load_memo
 from controller.site_summary import SiteSummary, site_summary
-from controller.store import FindingChange, SiteRecord, SiteVerdict, Store
+from controller.store import FindingChange, JudgedSite, SiteRecord, SiteVerdict, Store
 from controller.store.bulk import diff_findings
 from controller.waiting import wait_set
 from schemas.api import SiteView
@@ -58,20 +60,24 @@ def utc_now() -> datetime:
 class DeclaredSite:
     """A site of a policy in force, with its identity index built once and
     the memo of its observations judged under this policy (by address; a
-    new policy version makes new ``DeclaredSite``s, so a fresh memo)."""
+    new policy version makes new ``DeclaredSite``s, so a fresh memo).
+    ``judge_key``: names the policy and the judging code, for the memo
+    the store keeps (``controller.judged``)."""
 
     policy: Policy
     site: Site
     index: SiteIndex
     memo: dict[str, Judged] = field(default_factory=dict)
+    judge_key: str = ""
 
 
 def declared_sites(policies: Iterable[Policy]) -> dict[str, DeclaredSite]:
-    return {
-        site.id: DeclaredSite(policy, site, SiteIndex(site))
-        for policy in policies
-        for site in policy.sites
-    }
+    sites = {}
+    for policy in policies:
+        key = judge_key(policy)
+        for site in policy.sites:
+            sites[site.id] = DeclaredSite(policy, site, SiteIndex(site), judge_key=key)
+    return sites
 
 
 @dataclass(slots=True)
@@ -82,6 +88,10 @@ class PassStats:
     sites: int = 0
     summaries_reused: int = 0
     """Sites whose summary was unchanged from the last pass (not recomputed)."""
+    restored: int = 0
+    """Judged observations read back from the store (``_restore``)."""
+    persisted: int = 0
+    """Sites whose memo was written to the store (``_persist``)."""
     phases: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("load", "reconcile", "diff", "write", "views"), 0.0)
     )
@@ -100,6 +110,7 @@ class PassStats:
     def reset(self) -> None:
         self.sites = 0
         self.summaries_reused = 0
+        self.restored = self.persisted = 0
         self.phases = dict.fromkeys(self.phases, 0.0)
 
     def as_dict(self) -> dict[str, float]:
@@ -237,27 +248,74 @@ class Reconciler:
         verdict could not be stored."""
         stats = self.stats
         t0 = time.perf_counter()
+        await self._restore(site_ids)
         records = await self.store.load_sites(site_ids, self._known)
         t1 = time.perf_counter()
         now = self.clock()
         judged: list[tuple[DeclaredSite, SiteRecord, tuple[Finding, ...]]] = []
+        remembered: list[DeclaredSite] = []
         for site_id in site_ids:
             declared, record = self.sites[site_id], records[site_id]
+            held = len(declared.memo)
             verdict = self._verdict(declared, record, now)
             if verdict is not None:
                 judged.append((declared, record, verdict))
+                if record.parsed or len(declared.memo) != held:
+                    remembered.append(declared)
         t2 = time.perf_counter()
         verdicts = [
             (record, verdict, diff_findings(record, verdict, now)) for _, record, verdict in judged
         ]
         t3 = time.perf_counter()
         changes, failed = await self._store_verdicts(verdicts, now)
+        await self._persist(remembered, now)
         t4 = time.perf_counter()
         for declared, record, verdict in judged:
             if record.site_id in changes:
                 self._publish(declared, record, verdict, changes[record.site_id], now)
         stats.add(len(site_ids), t1 - t0, t2 - t1, t3 - t2, t4 - t3, time.perf_counter() - t4)
         return failed
+
+    async def _restore(self, site_ids: list[str]) -> None:
+        """Read back the stored memo of each site the reconciler holds none
+        of (after a start, or a new policy: then the keys differ and
+        nothing is read). A memo that cannot be read costs time, not
+        findings: its site's observations are judged afresh."""
+        empty = {s: self.sites[s] for s in site_ids if not self.sites[s].memo}
+        if not empty:
+            return
+        try:
+            stored = await self.store.read_judged(
+                list(empty), {s: d.judge_key for s, d in empty.items()}
+            )
+        except StoreError as exc:
+            log.warning("judged observations not read, judging afresh: %s", exc)
+            return
+        for site_id, row in stored.items():
+            declared = empty[site_id]
+            try:
+                declared.memo.update(load_memo(row.body, declared.index))
+            except ValueError as exc:
+                log.warning("%s; judging its observations afresh", exc)
+                continue
+            self.stats.restored += len(declared.memo)
+
+    async def _persist(self, sites: list[DeclaredSite], now: datetime) -> None:
+        """Store the memo of each site whose memo this batch changed (an
+        observation parsed, or gone), for the next start (``_restore``).
+        A refusal is logged: the next start judges those sites afresh."""
+        if not sites:
+            return
+        rows = [
+            JudgedSite(d.site.id, d.judge_key, len(d.memo), dump_memo(d.memo, d.index))
+            for d in sites
+        ]
+        try:
+            await self.store.write_judged(rows, now)
+        except StoreError as exc:
+            log.warning("judged observations of %d site(s) not stored: %s", len(rows), exc)
+            return
+        self.stats.persisted += len(rows)
 
     async def _refresh_statistics(self) -> None:
         """Keep PostgreSQL's planner statistics up with what the batch wrote,

@@ -73,7 +73,8 @@ class SiteIndex:
     """O(1) lookups of a site's declared and foreign cameras by identity key."""
 
     __slots__ = (
-        "_by_address", "_by_host", "_by_id", "_by_mac", "_by_reference", "_by_serial", "site",
+        "_by_address", "_by_host", "_by_id", "_by_mac", "_by_reference", "_by_serial",
+        "_foreign", "_matches", "site",
     )
 
     def __init__(self, site: Site) -> None:
@@ -84,10 +85,14 @@ class SiteIndex:
         self._by_address: dict[tuple[str, str], _Entry] = {}
         self._by_host: dict[str, _Entry] = {}
         self._by_id: dict[str, DeclaredCamera] = {camera.id: camera for camera in site.cameras}
+        self._matches: dict[str, Match] = {}
         for camera in site.cameras:
-            self._add(camera.identity, Match("declared", camera=camera))
-        for foreign in site.foreign_cameras:
-            self._add(foreign.identity, Match("foreign", foreign=foreign))
+            self._matches[camera.id] = match = Match("declared", camera=camera)
+            self._add(camera.identity, match)
+        self._foreign = tuple(Match("foreign", foreign=f) for f in site.foreign_cameras)
+        for match in self._foreign:
+            assert match.foreign is not None
+            self._add(match.foreign.identity, match)
 
     def _add(self, identity: Identity, match: Match) -> None:
         entry = _Entry(
@@ -148,6 +153,24 @@ class SiteIndex:
     def declared(self, camera_id: str) -> DeclaredCamera | None:
         """The site's declared camera with this id, if the (current) policy has it."""
         return self._by_id.get(camera_id)
+
+    def declared_match(self, camera_id: str) -> Match | None:
+        """``match``'s answer for the declared camera ``camera_id`` (the same
+        object), if the policy has it."""
+        return self._matches.get(camera_id)
+
+    def foreign_match(self, position: int) -> Match | None:
+        """``match``'s answer for the site's foreign camera at ``position``
+        (in ``site.foreign_cameras``), if there is one."""
+        return self._foreign[position] if 0 <= position < len(self._foreign) else None
+
+    def foreign_position(self, match: Match) -> int:
+        """Where ``match``'s foreign camera is in ``site.foreign_cameras``;
+        ValueError if it is not one of this site's."""
+        for position, held in enumerate(self._foreign):
+            if held.foreign == match.foreign:
+                return position
+        raise ValueError(f"{match!r} is not a foreign camera of site {self.site.id!r}")
 
     def _address_entries(self, address: str) -> tuple[_Entry | None, _Entry | None]:
         host, port = split_address(address)

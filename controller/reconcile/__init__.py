@@ -12,7 +12,13 @@ from controller.reconcile.model import (
     ReconcileSettings,
     SiteObservations,
 )
-from controller.reconcile.site import lean_observation, match_observation, reconcile_site
+from controller.reconcile.site import (
+    lean,
+    lean_at,
+    lean_observation,
+    match_observation,
+    reconcile_site,
+)
 from controller.reconcile.state import camera_state, is_stale
 
 __all__ = [
@@ -23,6 +29,8 @@ __all__ = [
     "SiteObservations",
     "camera_state",
     "is_stale",
+    "lean",
+    "lean_at",
     "lean_observation",
     "match_observation",
     "reconcile_site",

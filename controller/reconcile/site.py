@@ -46,7 +46,7 @@ from controller.reconcile.model import (
     SiteObservations,
 )
 from schemas.findings import Finding, make_finding
-from schemas.messages import CameraObservation
+from schemas.messages import CameraErrorInfo, CameraObservation
 from schemas.policy import DeclaredCamera, Policy, Site
 
 _DEFAULT_SETTINGS = ReconcileSettings()
@@ -195,6 +195,37 @@ def match_observation(index: SiteIndex, address: str, observation: CameraObserva
 _LEAN_FIELDS = set(CameraObservation.model_fields)
 """Shared by every lean observation (a frozen model never adds to it): a set
 of its own would be two thirds of a lean observation's memory."""
+_new = object.__new__
+_set = object.__setattr__
+
+
+def lean(
+    address: str,
+    reachable: bool,
+    observed_at: datetime,
+    camera_id: str | None,
+    errors: tuple[CameraErrorInfo, ...],
+) -> CameraObservation:
+    """An observation without facts, device or reported findings, of values
+    already valid (taken from a validated observation, or checked by the
+    caller). What ``model_construct`` makes, in a sixth of its time (1 µs,
+    not 6: it runs for every camera a cold pass parses or a restart
+    restores); a test holds the two equal."""
+    observation = _new(CameraObservation)
+    _set(observation, "__dict__", {
+        "address": address,
+        "reachable": reachable,
+        "observed_at": observed_at,
+        "camera_id": camera_id,
+        "device": None,
+        "facts": None,
+        "findings": (),
+        "errors": errors,
+    })
+    _set(observation, "__pydantic_fields_set__", _LEAN_FIELDS)
+    _set(observation, "__pydantic_extra__", None)
+    _set(observation, "__pydantic_private__", None)
+    return observation
 
 
 def lean_observation(observation: CameraObservation) -> CameraObservation:
@@ -202,16 +233,24 @@ def lean_observation(observation: CameraObservation) -> CameraObservation:
     reconcile reads of an observation already judged (``Judged``)."""
     if observation.facts is None and observation.device is None and not observation.findings:
         return observation
-    return CameraObservation.model_construct(
-        _LEAN_FIELDS,
-        address=observation.address,
-        reachable=observation.reachable,
-        observed_at=observation.observed_at,
-        camera_id=observation.camera_id,
-        device=None,
-        facts=None,
-        findings=(),
-        errors=observation.errors,
+    return lean(
+        observation.address,
+        observation.reachable,
+        observation.observed_at,
+        observation.camera_id,
+        observation.errors,
+    )
+
+
+def lean_at(observation: CameraObservation, observed_at: datetime) -> CameraObservation:
+    """The lean ``observation`` as seen again at ``observed_at`` (aware; a
+    heartbeat confirmed it then)."""
+    return lean(
+        observation.address,
+        observation.reachable,
+        observed_at,
+        observation.camera_id,
+        observation.errors,
     )
 
 

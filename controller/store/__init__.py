@@ -19,6 +19,7 @@ from controller.intake import Batch
 from controller.store.bulk import SiteDiff, apply_findings, write_diffs
 from controller.store.dialect import is_sqlite, upsert
 from controller.store.engine import migrate, open_engine
+from controller.store.judged import JudgedSite, read_judged, write_judged
 from controller.store.lifecycle import LifecycleStore, after_findings
 from controller.store.queries import (
     FindingEventRow,
@@ -48,6 +49,7 @@ __all__ = [
     "FindingEventRow",
     "FindingFilter",
     "FindingRow",
+    "JudgedSite",
     "KnownObservation",
     "QuarantineRow",
     "SiteDiff",
@@ -151,6 +153,18 @@ class Store(LifecycleStore):
         """``controller.store.sites.load_sites`` in one read transaction."""
         async with self._reading("read sites") as connection:
             return await load_sites(connection, site_ids, known)
+
+    async def read_judged(
+        self, site_ids: Sequence[str], keys: dict[str, str]
+    ) -> dict[str, JudgedSite]:
+        """The stored memos of ``site_ids`` under their ``keys``
+        (``controller.store.judged``)."""
+        async with self._reading("read judged observations") as connection:
+            return await read_judged(connection, site_ids, keys)
+
+    async def write_judged(self, sites: Sequence[JudgedSite], now: datetime) -> None:
+        async with self._transaction(f"store judged observations of {len(sites)} site(s)") as c:
+            await write_judged(c, sites, now)
 
     async def apply_findings(
         self, record: SiteRecord, verdict: tuple[Finding, ...], now: datetime

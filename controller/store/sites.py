@@ -17,6 +17,7 @@ from sqlalchemy import select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import NullType
 
+from controller.reconcile import lean_at
 from controller.store.tables import (
     agents,
     cycles,
@@ -298,8 +299,7 @@ async def _changed_observations(
         if held is not None and held.token == token:
             cameras[address] = held.observation
         elif held is not None and held.token[0] == report_id:
-            seen = _stored_time(version_time)
-            cameras[address] = held.observation.model_copy(update={"observed_at": seen})
+            cameras[address] = lean_at(held.observation, _stored_time(version_time))
             record.moved += 1
         else:
             missing.setdefault(site_id, set()).add(address)

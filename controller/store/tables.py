@@ -209,6 +209,20 @@ alert_deliveries = Table(
 (gave up) or skipped (below the target's minimum severity). A row here means
 the alert is never sent to that target again."""
 
+judged_sites = Table(
+    "judged_sites",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("judge_key", String(64), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
+)
+"""Per site, the reconciler's memo of judged observations
+(``controller.reconcile.stored``) under the policy and code ``judge_key``
+names: a cache a restarted controller reads instead of judging the fleet
+again. Losing it costs time, never a finding."""
+
 # The register's tables (migration 0003_register) are defined next to the
 # register but on this metadata; importing them here keeps it complete.
 from controller.register import tables as _register_tables  # noqa: E402, F401

@@ -11,7 +11,13 @@ device every 10 sites), load it through the store's real ingest path
 (``Store.write_batch``: agent births, camera reports, full cycles), then
 start a *fresh process* that does what a controller does after start-up
 (load the policies, ``Reconciler.reconcile`` of every site) and time it:
-pass 1 opens every finding, pass 2 is the steady state (nothing changed).
+pass 1 (cold) judges every observation, opens every finding and stores
+each site's judged observations; the next ones are the steady state
+(nothing changed); then every camera's observation is moved a minute on,
+as one round of heartbeats does (untimed, one UPDATE), and a pass takes
+that in ("heartbeats"). Then a *second fresh process*, a restarted
+controller, does one pass ("restart"): it reads the judged observations
+back instead of parsing and judging them.
 Reported per pass: seconds, cameras/s, and the reconciler's own phase
 clocks (load from the database, pure reconcile, diff against stored
 findings, write). Peak RSS is that of the fresh process (policies and
@@ -46,6 +52,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -222,10 +230,29 @@ async def load_fleet(url: str, sites: int, per_site: int) -> float:
 
 @dataclass
 class PassResult:
+    name: str
     seconds: float
     findings_changed: int
     phases: dict[str, float] = field(default_factory=dict)
     summaries_reused: int = 0
+    restored: int = 0
+    persisted: int = 0
+
+
+HEARTBEAT_S = 60
+"""How far one round of heartbeats moves every observation."""
+
+
+async def heartbeat_round(store: Store) -> None:
+    """Every stored observation seen ``HEARTBEAT_S`` later, as if each
+    camera's agent had sent a heartbeat for it (one UPDATE, untimed)."""
+    async with store.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":  # UtcDateTime's text, microseconds kept
+            moved = (f"datetime(observed_at, '+{HEARTBEAT_S} seconds') "
+                     "|| substr(observed_at, 20)")
+        else:
+            moved = f"observed_at + interval '{HEARTBEAT_S} seconds'"
+        await connection.execute(text(f"UPDATE observations SET observed_at = {moved}"))
 
 
 @dataclass
@@ -245,15 +272,17 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-async def child(url: str, sites: int, per_site: int, passes: int) -> ChildResult:
-    """What a controller does after start-up, timed."""
+async def child(url: str, sites: int, per_site: int, plan: list[str]) -> ChildResult:
+    """What a controller does after start-up, timed: the passes ``plan``
+    names ("cold" or "restart" first, then "steady" or "heartbeats")."""
     t0 = time.perf_counter()
     policies = fleet_policies(sites, per_site)
     policies_s = time.perf_counter() - t0
-    store = await Store.open(url, migrate_schema=False)
+    store = await Store.open(url)
     changed = 0
+    clock = [NOW]
     reconciler = Reconciler(
-        store, declared_sites(policies), ReconcileConfig(interval_s=3600), lambda: NOW,
+        store, declared_sites(policies), ReconcileConfig(interval_s=3600), lambda: clock[0],
         freeze_gc=True,
     )
 
@@ -265,17 +294,23 @@ async def child(url: str, sites: int, per_site: int, passes: int) -> ChildResult
     gc_before = gc_tuning.settle()  # as Controller.start does once it is up
     results = []
     try:
-        for _ in range(passes):
+        for name in plan:
+            if name == "heartbeats":
+                await heartbeat_round(store)
+                clock[0] += timedelta(seconds=HEARTBEAT_S)
             changed = 0
-            reconciler.stats.reset()
+            stats = reconciler.stats
+            stats.reset()
             t0 = time.perf_counter()
             await reconciler.reconcile(list(reconciler.sites), startup=not results)
             seconds = time.perf_counter() - t0
-            results.append(PassResult(seconds, changed, reconciler.stats.as_dict(),
-                                      reconciler.stats.summaries_reused))
+            results.append(PassResult(name, seconds, changed, stats.as_dict(),
+                                      stats.summaries_reused, stats.restored, stats.persisted))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rss_after = _rss_mb()
-        pure_s, pure_findings = await pure_reconcile(reconciler, store)
+        pure_s, pure_findings = (
+            await pure_reconcile(reconciler, store) if plan[0] != "restart" else (0.0, 0)
+        )
     finally:
         await store.close()
         gc_tuning.release(gc_before)
@@ -366,38 +401,51 @@ def _load(label: str, url: str, args: argparse.Namespace) -> float:
 def run_engine(
     label: str, url: str, args: argparse.Namespace, load_s: float | None = None, *,
     load: bool = True,
-) -> tuple[float | None, ChildResult]:
+) -> tuple[float | None, ChildResult, ChildResult]:
+    """The first process's passes, then the restarted one's."""
     if load:
         load_s = _load(label, url, args)
-    print(f"[{label}] reconciling in a fresh process ...", flush=True)
+    plan = ["cold", *["steady"] * (args.passes - 1), "heartbeats"]
+    print(f"[{label}] reconciling in a fresh process: {', '.join(plan)} ...", flush=True)
+    first = _child(url, args, plan)
+    print(f"[{label}] restarting: a second fresh process ...", flush=True)
+    return load_s, first, _child(url, args, ["restart"])
+
+
+def _child(url: str, args: argparse.Namespace, plan: list[str]) -> ChildResult:
     out = subprocess.run(
         [sys.executable, __file__, "--child", url, "--sites", str(args.sites),
-         "--cameras-per-site", str(args.cameras_per_site), "--passes", str(args.passes)],
+         "--cameras-per-site", str(args.cameras_per_site), "--plan", ",".join(plan)],
         check=True, capture_output=True, text=True,
     )
     data = json.loads(out.stdout.strip().splitlines()[-1])
     data["passes"] = [PassResult(**p) for p in data["passes"]]
-    return load_s, ChildResult(**data)
+    return ChildResult(**data)
 
 
 PHASES = ("load", "reconcile", "diff", "write", "views")
 
 
 def print_table(
-    cameras: int, sites: int, results: list[tuple[str, float | None, ChildResult]]
+    cameras: int, sites: int, results: list[tuple[str, float | None, ChildResult, ChildResult]]
 ) -> None:
     print(f"\n{cameras:,} declared cameras in {sites:,} sites, {os.cpu_count()} CPU(s); "
-          "phases in seconds\n")
-    head = ("engine / pass", "s", "cameras/s", "changed", *PHASES, "peak RSS", "kept views")
-    print("{:<26} {:>7} {:>10} {:>9} {:>6} {:>9} {:>6} {:>6} {:>6} {:>10} {:>10}".format(*head))
-    for label, load_s, r in results:
-        for i, p in enumerate(r.passes, 1):
-            name = f"{label} pass {i}" + (" (cold)" if i == 1 else "")
+          "phases in seconds; restored: judged observations read back\n")
+    head = ("engine / pass", "s", "cameras/s", "changed", *PHASES, "peak RSS", "kept views",
+            "restored")
+    print("{:<27} {:>7} {:>10} {:>9} {:>6} {:>9} {:>6} {:>6} {:>6} {:>10} {:>10} {:>10}".format(
+        *head))
+    for label, load_s, r, restart in results:
+        for i, (p, rss) in enumerate(
+            [(p, r.peak_rss_mb) for p in r.passes]
+            + [(p, restart.peak_rss_mb) for p in restart.passes], 1
+        ):
+            name = f"{label} {i} {p.name}"
             cells = [f"{p.phases[k]:.1f}" if k in p.phases else "-" for k in PHASES]
-            print(f"{name:<26} {p.seconds:>7.1f} {cameras / p.seconds:>10,.0f} "
+            print(f"{name:<27} {p.seconds:>7.1f} {cameras / p.seconds:>10,.0f} "
                   f"{p.findings_changed:>9,} {cells[0]:>6} {cells[1]:>9} {cells[2]:>6} "
-                  f"{cells[3]:>6} {cells[4]:>6} {r.peak_rss_mb:>8,.0f}MB "
-                  f"{p.summaries_reused:>10,}")
+                  f"{cells[3]:>6} {cells[4]:>6} {rss:>8,.0f}MB "
+                  f"{p.summaries_reused:>10,} {p.restored:>10,}")
         rate = r.pure_cameras / r.pure_s
         print(f"{label + ' pure reconcile':<26} {cameras / rate:>7.1f} {rate:>10,.0f} "
               f"{r.pure_findings:>9,}  (no database, no memo; timed on "
@@ -421,12 +469,16 @@ def main() -> int:
     parser.add_argument("--sqlite-db", type=Path, metavar="PATH",
                         help="keep the loaded SQLite fleet here and reuse it in later runs")
     parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--plan", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.passes < 1:
+        parser.error(f"--passes must be at least 1, got {args.passes}")
     if args.child:
-        result = asyncio.run(child(args.child, args.sites, args.cameras_per_site, args.passes))
+        plan = args.plan.split(",")
+        result = asyncio.run(child(args.child, args.sites, args.cameras_per_site, plan))
         print(json.dumps(asdict(result)))
         return 0
-    results: list[tuple[str, float | None, ChildResult]] = []
+    results: list[tuple[str, float | None, ChildResult, ChildResult]] = []
     with tempfile.TemporaryDirectory() as folder:
         if args.engine in ("sqlite", "both"):
             url, load_s = sqlite_fleet(Path(folder), args)

@@ -119,14 +119,14 @@ def _judged(item: list[Any], index: SiteIndex) -> tuple[str, Judged]:
         reachable,
         _aware(observed_at),
         camera_id,
-        tuple(CameraErrorInfo.model_validate_json(e) for e in errors),
+        tuple(CameraErrorInfo.model_validate_json(e) for e in errors) if errors else (),
     )
     return address, Judged(
         (report, time),
         observation,
         _load_match(match, index),
         Finding.model_validate_json(unmatched) if unmatched is not None else None,
-        tuple(Finding.model_validate_json(f) for f in device),
+        tuple(Finding.model_validate_json(f) for f in device) if device else (),
     )
 
 

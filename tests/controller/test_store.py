@@ -4,6 +4,7 @@ observation history only on change, agent session rules, finding life."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -220,8 +221,6 @@ async def test_a_failed_open_leaves_no_connection_behind(tmp_path: Path) -> None
     """The schema migrated (its connection back in the pool), then the
     open failed: the engine is disposed, so no connection (on SQLite, no
     worker thread) outlives it and warns at the loop's close."""
-    import threading
-
     before = {t.ident for t in threading.enumerate()}
     with pytest.raises(StoreError, match="permission denied"):
         await RefusingStatistics.open(f"sqlite+aiosqlite:///{tmp_path / 'controller.db'}")
@@ -231,3 +230,16 @@ async def test_a_failed_open_leaves_no_connection_behind(tmp_path: Path) -> None
             break
         await asyncio.sleep(0.02)
     assert left == []
+
+
+async def test_a_file_sqlite_cannot_open_leaves_no_worker_thread(tmp_path: Path) -> None:
+    """SQLite cannot open the file (its folder is missing), so the connection
+    never reaches the pool for dispose to close: the error reaches the caller
+    only once aiosqlite's worker has stopped. Otherwise a command's
+    ``asyncio.run`` closes the loop before the worker's last reply, and the
+    worker dies of "Event loop is closed" in an unhandled thread exception."""
+    before = {t.ident for t in threading.enumerate()}
+    with pytest.raises(StoreError, match="unable to open database file"):
+        await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'controller.db'}")
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], "aiosqlite's worker still runs after the failed open"

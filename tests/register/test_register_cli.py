@@ -17,6 +17,10 @@ from controller.register.tables import register_entries, register_heads
 from controller.store import Store
 from schemas.register import EntryDraft
 
+# Each command runs its own event loop and must leave no thread behind that
+# answers it after asyncio.run has closed it (a failed open once did).
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 

@@ -59,12 +59,14 @@ async def _connect_sqlite(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
     Not needed once aiosqlite skips replies to closed loops itself
     (omnilib/aiosqlite#389, open)."""
     connection = aiosqlite.connect(*args, **kwargs)
-    worker = connection._thread
-    worker.daemon = True
+    worker = getattr(connection, "_thread", None)  # private: a release without it is not joined
+    if worker is not None:
+        worker.daemon = True
     try:
         return await connection
     except BaseException:
-        worker.join()
+        if worker is not None:
+            worker.join()
         raise
 
 

@@ -124,8 +124,10 @@ class _SummaryInputs(NamedTuple):
     cameras: int
     last_full_cycle_at: datetime | None
     agent: tuple[str, bool] | None
-    findings: tuple[tuple[tuple[str, str, str], str], ...]
-    """Key and severity of each open finding, in verdict order."""
+    findings: frozenset[tuple[tuple[str, str, str], str]]
+    """Key and severity of each open finding (not in verdict order: that
+    follows the database's row order, which PostgreSQL changes with every
+    update of a row, a heartbeat's too)."""
 
 
 class _HeldSummary(NamedTuple):
@@ -425,9 +427,10 @@ class Reconciler:
     ) -> SiteView:
         """The site's summary: the one held from the last pass when nothing
         it is computed from changed (every observation the version the memo
-        already held, no time moved by a heartbeat, the same cameras, cycle,
-        agent and open findings, and
-        no camera old enough yet to turn stale), else ``site_summary`` anew.
+        already held, the same cameras, cycle, agent and open findings, and
+        no camera old enough yet to turn stale; times moved by heartbeats
+        only move its last report, ``SiteSummary.moved``), else
+        ``site_summary`` anew.
         On a steady fleet that is most sites; the counts are the same either
         way (a test holds them to a fresh computation)."""
         agent = record.agent()
@@ -435,18 +438,22 @@ class Reconciler:
             len(record.cameras),
             record.last_full_cycle_at,
             (agent.agent_id, agent.online) if agent is not None else None,
-            tuple((f.key, f.severity) for f in verdict),
+            frozenset([(f.key, f.severity) for f in verdict]),
         )
         held = self._summaries.get(record.site_id)
         if (
             held is not None
             and held.declared is declared
-            and record.parsed == record.moved == 0
+            and record.parsed == 0
             and held.inputs == inputs
             and held.summary.holds_at(now)
         ):
-            self.stats.summaries_reused += 1
-            return held.summary.view
+            kept = held.summary if record.moved == 0 else held.summary.moved(record)
+            if kept is not None:
+                self.stats.summaries_reused += 1
+                if kept is not held.summary:
+                    self._summaries[record.site_id] = held._replace(summary=kept)
+                return kept.view
         summary = site_summary(
             declared.policy,
             declared.site,

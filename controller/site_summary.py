@@ -35,11 +35,29 @@ class SiteSummary(NamedTuple):
     stale_at: datetime | None
     """The first moment one of its cameras counted as fresh may count as
     stale (time alone changes nothing before it); None: no such camera."""
+    movable: bool
+    """Every observation of the site counted, each the only one of its
+    camera, none stale: then heartbeats (observations seen again later, the
+    same otherwise) change only ``last_report_at`` (see ``moved``)."""
 
     def holds_at(self, now: datetime) -> bool:
         """Whether, for the same inputs, the view is still what
         ``site_summary`` would say at ``now``."""
         return self.at <= now and (self.stale_at is None or now < self.stale_at)
+
+    def moved(self, record: SiteRecord) -> SiteSummary | None:
+        """This summary for ``record``, whose observations are the ones it
+        was computed from but for times moved forward by heartbeats; None
+        unless ``movable``. Only the newest report moves: no camera turns
+        stale sooner, none that was fresh can change state, and ``stale_at``
+        stays a moment before which nothing does (a later one, recomputed
+        then)."""
+        if not self.movable or not record.cameras:
+            return None
+        newest = max(o.observed_at for o in record.cameras.values())
+        if newest == self.view.last_report_at:
+            return self
+        return self._replace(view=self.view.model_copy(update={"last_report_at": newest}))
 
 
 def site_summary(
@@ -68,15 +86,18 @@ def site_summary(
             else match_observation(index, address, observation)
         ),
     )
-    seen = compliant = 0
+    seen = compliant = counted = 0
+    any_stale = False
     last_report: datetime | None = None
     stale_at: datetime | None = None
     # whole microseconds, rounded down: is_stale's float compare never turns sooner
     stale_after = timedelta(microseconds=math.floor(stale_after_s * 1_000_000))
 
     def count(observation: CameraObservation | None, state: CameraState, stale: bool) -> None:
-        nonlocal seen, compliant, last_report, stale_at
+        nonlocal seen, compliant, counted, any_stale, last_report, stale_at
         if observation is not None:
+            counted += 1
+            any_stale = any_stale or stale
             if last_report is None or observation.observed_at > last_report:
                 last_report = observation.observed_at
             if state not in _NOT_SEEN:
@@ -114,4 +135,4 @@ def site_summary(
         agent_online=agent.online if agent else None,
         last_report_at=last_report,
     )
-    return SiteSummary(view, now, stale_at)
+    return SiteSummary(view, now, stale_at, counted == len(record.cameras) and not any_stale)

@@ -265,17 +265,60 @@ async def test_a_summary_is_reused_only_while_nothing_it_says_can_have_changed(
     assert sum(v.cameras_seen for v in reconciler.site_views.values()) == 0
 
 
+async def test_heartbeats_move_a_held_summary_to_their_time_and_nothing_else(
+    store: Store,
+) -> None:
+    """A round of heartbeats moves every observation's time. A summary with
+    stale cameras is computed again (they are fresh now); one whose cameras
+    were all fresh is kept with the new last report. Every one equals the
+    API's view."""
+    policy, at = fleet_policy(), now()
+    await store.write_batch(fleet_batch(at), at)
+    late = at + timedelta(seconds=ReconcileConfig().stale_after_s + 10)
+    clock = [late]
+    reconciler = Reconciler(
+        store, declared_sites([policy]), ReconcileConfig(debounce_s=0), lambda: clock[0]
+    )
+    await reconciler.reconcile(list(reconciler.sites))
+    assert not any(held.summary.movable for held in reconciler._summaries.values())
+    stored = await store.load_sites(list(reconciler.sites))
+
+    async def heartbeats_then_pass(beat_at: datetime) -> int:
+        beats = [
+            CameraHeartbeat(
+                report_id=uid(), agent_id=f"agent-{s}", site_id=site_id, session_id=uid(),
+                cycle_id=uid(), policy_id="test-office", policy_version=policy.version,
+                observed_at=beat_at,
+                cameras=tuple(HeartbeatEntry(address=a, reachable=o.reachable,
+                                             facts_hash=observation_fingerprint(o))
+                              for a, o in record.cameras.items()),
+            )
+            for s, (site_id, record) in enumerate(stored.items())
+        ]
+        await store.write_batch(Batch(heartbeats=beats), beat_at)
+        clock[0] = beat_at + timedelta(seconds=5)
+        reconciler.stats.reset()
+        await reconciler.reconcile(list(reconciler.sites))
+        assert reconciler.site_views == await _api_views(store, reconciler, clock[0])
+        assert all(v.last_report_at == beat_at for v in reconciler.site_views.values())
+        return reconciler.stats.summaries_reused
+
+    assert await heartbeats_then_pass(late) == 0, "stale cameras fresh again: computed anew"
+    assert all(held.summary.movable for held in reconciler._summaries.values())
+    assert await heartbeats_then_pass(late + timedelta(seconds=60)) == SITES
+
+
 def test_a_held_summary_holds_until_a_fresh_camera_may_turn_stale() -> None:
     at = now()
     view = SiteView(site_id="s", name="S", policy_id="p", policy_version="1", organisation="O",
                     storage_place="", cameras_declared=0, cameras_seen=0, cameras_compliant=0,
                     findings_open=SeverityCounts(critical=0, warning=0, info=0),
                     agent_id=None, agent_online=None, last_report_at=None)
-    held = SiteSummary(view, at, at + timedelta(seconds=600))
+    held = SiteSummary(view, at, at + timedelta(seconds=600), movable=False)
     assert held.holds_at(at) and held.holds_at(at + timedelta(seconds=599))
     assert not held.holds_at(at + timedelta(seconds=600))
     assert not held.holds_at(at - timedelta(seconds=1)), "a clock that went back: compute anew"
-    assert SiteSummary(view, at, None).holds_at(at + timedelta(days=365))
+    assert SiteSummary(view, at, None, movable=False).holds_at(at + timedelta(days=365))
 
 
 class RefusingStore(Store):

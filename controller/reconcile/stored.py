@@ -1,4 +1,4 @@
-"""A site's memo (``Judged`` by address) as text, and back.
+"""A site's memo (``Judged`` by address) as bytes, and back.
 
 The memo is what spares a pass the parsing and judging of observations it
 has judged before. It lives in the controller's memory, so a restarted
@@ -10,7 +10,9 @@ entry is as true after a restart as before, as long as the caller keys the
 text by policy and code (``controller.judged``) and the store's tokens
 still match (an observation reported anew since is parsed as usual).
 
-One JSON document: ``{"format": 1, "entries": [...]}``, an entry a list of
+One JSON document, zlib-compressed (some 7 KB a site of 40 cameras as
+JSON, a fifth of it compressed: 50,000 sites write and read tens of MB,
+not 350): ``{"format": 1, "entries": [...]}``, an entry a list of
 address, facts version (the report id), time version (SQLite's text as it
 is, a PostgreSQL time as ``{"at": ISO}``), reachable, observed_at (ISO),
 camera id, errors, match (null: unknown; ``["declared", camera id]``;
@@ -21,6 +23,7 @@ camera id, errors, match (null: unknown; ``["declared", camera id]``;
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Hashable, Mapping
 from datetime import datetime
 from typing import Any
@@ -34,22 +37,25 @@ from schemas.messages import CameraErrorInfo
 FORMAT = 1
 
 
-def dump_memo(memo: Mapping[str, Judged], index: SiteIndex) -> str:
-    """``memo`` (of ``index``'s site) as text. Raises TypeError for a token
+def dump_memo(memo: Mapping[str, Judged], index: SiteIndex) -> bytes:
+    """``memo`` (of ``index``'s site) as bytes. Raises TypeError for a token
     that is not the store's (a string, and a string or an aware time)."""
-    return json.dumps(
+    text = json.dumps(
         {"format": FORMAT, "entries": [_entry(a, e, index) for a, e in memo.items()]},
         separators=(",", ":"),
     )
+    return zlib.compress(text.encode(), 1)
 
 
-def load_memo(text: str, index: SiteIndex) -> dict[str, Judged]:
+def load_memo(data: bytes, index: SiteIndex) -> dict[str, Judged]:
     """The memo ``dump_memo`` wrote, of ``index``'s site under the policy it
-    was judged by. Raises ValueError naming what is wrong: text that is not
-    such a document, or a match the policy does not have (the caller keyed
-    it wrongly)."""
+    was judged by. Raises ValueError naming what is wrong: bytes that are
+    not such a document, or a match the policy does not have (the caller
+    keyed it wrongly)."""
     try:
-        document = json.loads(text)
+        document = json.loads(zlib.decompress(data))
+    except zlib.error as exc:
+        raise ValueError(f"site {index.site.id!r}: stored memo is not compressed: {exc}") from None
     except ValueError as exc:
         raise ValueError(f"site {index.site.id!r}: stored memo is not JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:

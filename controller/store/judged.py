@@ -1,6 +1,6 @@
 """The reconciler's judged observations per site (``tables.judged_sites``):
 read for sites the reconciler holds nothing of, written for sites whose
-memo changed. Plain text in and out; what it means is
+memo changed. Plain bytes in and out; what it means is
 ``controller.reconcile.stored``'s and ``controller.judged``'s business."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class JudgedSite(NamedTuple):
     site_id: str
     judge_key: str
     entries: int
-    body: str
+    body: bytes
 
 
 async def read_judged(

@@ -215,7 +215,7 @@ judged_sites = Table(
     Column("site_id", String(64), primary_key=True),
     Column("judge_key", String(64), nullable=False),
     Column("entries", Integer, nullable=False),
-    Column("body", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
     Column("written_at", UtcDateTime, nullable=False),
 )
 """Per site, the reconciler's memo of judged observations

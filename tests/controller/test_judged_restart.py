@@ -125,12 +125,12 @@ async def test_a_memo_that_cannot_be_read_is_judged_afresh(
     opened = await _stored(store)
     async with store.engine.begin() as connection:
         await connection.execute(
-            update(judged_sites).where(judged_sites.c.site_id == "s3").values(body="{oops")
+            update(judged_sites).where(judged_sites.c.site_id == "s3").values(body=b"{oops")
         )
     restarted = _reconciler(store, fleet_policy(), now())
     with caplog.at_level(logging.WARNING):
         await restarted.reconcile(list(restarted.sites))
-    assert "site 's3': stored memo is not JSON" in caplog.text
+    assert "site 's3': stored memo is not compressed" in caplog.text
     assert 0 < restarted.stats.restored < cameras
     assert restarted.stats.persisted == 1, "s3 judged afresh and stored again"
     assert await _stored(store) == opened

@@ -1,4 +1,4 @@
-"""A memo written as text and read back (``controller.reconcile.stored``)
+"""A memo written as bytes and read back (``controller.reconcile.stored``)
 is the memo it was: the same entries, and reconcile with it says what
 reconcile without any memo says. Text that is not such a memo, or of
 another policy's site, is refused with an error that names the site."""
@@ -6,6 +6,7 @@ another policy's site, is refused with an error that names the site."""
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -84,7 +85,7 @@ def test_lean_is_what_model_construct_makes() -> None:
         made.reachable = True  # type: ignore[misc]
 
 
-def _one_entry_memo() -> str:
+def _one_entry_memo() -> bytes:
     at = datetime(2026, 12, 1, tzinfo=UTC)
     observation = CameraObservation(address="127.0.0.1:80", reachable=False, observed_at=at,
                                     camera_id="cam1")
@@ -96,18 +97,23 @@ def _one_entry_memo() -> str:
     return dump_memo(memo, INDEX)
 
 
-def _with_entry(change: dict[int, object]) -> str:
-    document = json.loads(_one_entry_memo())
+def _packed(text: str) -> bytes:
+    return zlib.compress(text.encode())
+
+
+def _with_entry(change: dict[int, object]) -> bytes:
+    document = json.loads(zlib.decompress(_one_entry_memo()))
     for position, value in change.items():
         document["entries"][0][position] = value
-    return json.dumps(document)
+    return _packed(json.dumps(document))
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("not json", "is not JSON"),
-    ('{"format": 2, "entries": []}', "is not of format 1"),
-    ("[]", "is not of format 1"),
-    ('{"format": 1, "entries": [[1, 2]]}', "entry 0"),
+@pytest.mark.parametrize(("data", "says"), [
+    (b"not compressed", "is not compressed"),
+    (_packed("not json"), "is not JSON"),
+    (_packed('{"format": 2, "entries": []}'), "is not of format 1"),
+    (_packed("[]"), "is not of format 1"),
+    (_packed('{"format": 1, "entries": [[1, 2]]}'), "entry 0"),
     (_with_entry({7: ["declared", "no-such-camera"]}), "is not a camera of this policy's site"),
     (_with_entry({7: ["foreign", 99]}), "is not a camera of this policy's site"),
     (_with_entry({4: "2026-12-01T00:00:00"}), "has no zone"),
@@ -115,9 +121,9 @@ def _with_entry(change: dict[int, object]) -> str:
     (_with_entry({2: 5}), "neither text nor"),
     (_with_entry({9: ['{"rule": 1}']}), "entry 0"),
 ])
-def test_text_that_is_not_a_memo_of_this_site_is_refused(text: str, says: str) -> None:
+def test_bytes_that_are_not_a_memo_of_this_site_are_refused(data: bytes, says: str) -> None:
     with pytest.raises(ValueError, match=says) as caught:
-        load_memo(text, INDEX)
+        load_memo(data, INDEX)
     assert f"site {SITE.id!r}" in str(caught.value)
 
 

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("site_id", sa.String(64), nullable=False),
         sa.Column("judge_key", sa.String(64), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("site_id", name="pk_judged_sites"),
     )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from controller.intake import Batch
 from controller.store.bulk import SiteDiff, apply_findings, write_diffs
-from controller.store.dialect import is_sqlite, upsert
+from controller.store.dialect import is_sqlite, upsert_replacing
 from controller.store.engine import migrate, open_engine
 from controller.store.judged import JudgedSite, read_judged, write_judged
 from controller.store.lifecycle import LifecycleStore, after_findings
@@ -120,17 +120,8 @@ class Store(LifecycleStore):
     async def save_policies(self, loaded: Sequence[Policy], now: datetime) -> None:
         """Record the policies in force (the newest load of each id wins)."""
         async with self._transaction("save policies") as connection:
-            statement = upsert(connection, policies)
-            statement = statement.on_conflict_do_update(
-                index_elements=["policy_id"],
-                set_={
-                    "version": statement.excluded.version,
-                    "body": statement.excluded.body,
-                    "loaded_at": statement.excluded.loaded_at,
-                },
-            )
             await connection.execute(
-                statement,
+                upsert_replacing(connection, policies, "policy_id"),
                 [
                     {
                         "policy_id": p.policy_id,

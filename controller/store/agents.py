@@ -15,7 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from controller.store.dialect import upsert
+from controller.store.dialect import upsert_replacing
 from controller.store.tables import agent_policies
 from schemas.api import AgentPolicyView
 
@@ -38,15 +38,7 @@ async def record_policy_use(connection: AsyncConnection, uses: Iterable[PolicyUs
             newest[use.agent_id] = use
     if not newest:
         return
-    statement = upsert(connection, agent_policies)
-    statement = statement.on_conflict_do_update(
-        index_elements=["agent_id"],
-        set_={
-            name: statement.excluded[name]
-            for name in ("site_id", "policy_id", "policy_version", "reported_at")
-        },
-        where=agent_policies.c.reported_at < statement.excluded.reported_at,
-    )
+    statement = upsert_replacing(connection, agent_policies, "agent_id", newer="reported_at")
     await connection.execute(statement, [use._asdict() for use in newest.values()])
 
 

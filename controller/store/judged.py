@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from controller.store.dialect import upsert
+from controller.store.dialect import upsert_replacing
 from controller.store.tables import judged_sites
 
 _CHUNK = 500
@@ -61,18 +61,8 @@ async def write_judged(
     """Store each site's memo, replacing the one held (one statement)."""
     if not sites:
         return
-    statement = upsert(connection, judged_sites)
-    statement = statement.on_conflict_do_update(
-        index_elements=["site_id"],
-        set_={
-            "judge_key": statement.excluded.judge_key,
-            "entries": statement.excluded.entries,
-            "body": statement.excluded.body,
-            "written_at": statement.excluded.written_at,
-        },
-    )
     await connection.execute(
-        statement,
+        upsert_replacing(connection, judged_sites, "site_id"),
         [
             {
                 "site_id": s.site_id,

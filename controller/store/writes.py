@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from controller.intake import Batch, change_signature
 from controller.store.agents import PolicyUse, record_policy_use
 from controller.store.devices import observations_at
-from controller.store.dialect import upsert
+from controller.store.dialect import upsert, upsert_replacing
 from controller.store.heartbeats import apply_heartbeats
 from controller.store.report_rows import (
     ChangeRow,
@@ -250,17 +250,8 @@ async def _write_cycles(connection: AsyncConnection, new_cycles: list[CycleRepor
             newest[cycle.site_id] = cycle
     if not newest:
         return
-    statement = upsert(connection, cycles)
-    statement = statement.on_conflict_do_update(
-        index_elements=["site_id"],
-        set_={
-            name: statement.excluded[name]
-            for name in ("cycle_id", "agent_id", "finished_at", "addresses")
-        },
-        where=cycles.c.finished_at < statement.excluded.finished_at,
-    )
     await connection.execute(
-        statement,
+        upsert_replacing(connection, cycles, "site_id", newer="finished_at"),
         [
             {
                 "site_id": c.site_id,

@@ -7,6 +7,7 @@ list once it is in."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -145,3 +146,31 @@ async def test_the_first_page_is_asked_for_before_the_screen_is_mounted(
         assert asked[0] == (0, False)
         assert [offset for offset, _ in asked] == [0, 200, 700]
         assert table.keys == [camera.key for camera in many_cameras()]
+
+
+async def test_the_whole_list_is_painted_before_the_collector_runs_again(
+    make_app: MakeApp, controller: FakeController
+) -> None:
+    """The collection of what a load made (one walk of everything new)
+    comes after the frame that shows the whole list, not before it; the
+    load counts as finished only after it."""
+    controller.data.cameras = {**controller.data.cameras, MAIN: many_cameras()}
+    app = make_app()
+    painted: list[bool] = []
+    display = app._display
+
+    def recorded(screen: object, renderable: object) -> None:
+        display(screen, renderable)  # type: ignore[arg-type]
+        site = app.screen
+        if renderable is not None and isinstance(site, SiteScreen) and site.complete:
+            painted.append(gc.isenabled())
+
+    app._display = recorded  # type: ignore[method-assign]
+    assert gc.isenabled()
+    async with app.run_test(size=(100, 30)) as pilot:
+        site, table = await opened_while_held(pilot)
+        async with asyncio.timeout(WAIT_S):
+            await site.wait_loaded()
+        assert table.row_count == CAMERAS
+        assert painted and painted[0] is False, "the first frame with all rows, collector paused"
+        assert gc.isenabled(), "on again once the load is finished"

@@ -37,14 +37,6 @@ class KeyFooter(Footer):
     """What the last recompose showed (``_keys``)."""
 
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            # The first compose shows the keys at once, with the screen's
-            # widgets, instead of an empty bar recomposed once they are
-            # mounted (mid-way through a site's pages: its own lay-out).
-            # The recompose that the screen's first bindings change asks for
-            # then finds these keys shown and rebuilds nothing.
-            self.set_reactive(Footer._bindings_ready, True)
-            self._shown = self._keys()
         for widget in super().compose():
             if isinstance(widget, FooterKey):
                 # Bound to the footer's compact (``data_bind``), or the command

@@ -7,15 +7,18 @@ list once it is in."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from console_fleet import MAIN, NOW
 from fake_api import FakeController
 from textual.pilot import Pilot
 
-from schemas.api import CameraView
+from schemas.api import CameraView, Page
 from tui.app import CamwardenApp
+from tui.client import DEFAULT_PAGE, ApiClient
 from tui.screens.fleet import FleetScreen
 from tui.screens.site import SiteScreen
 from tui.widgets.filter_box import FilterBox
@@ -117,3 +120,57 @@ async def test_a_filter_typed_while_pages_arrive_keeps_the_right_rows_of_all_of_
         site.query_one(FilterBox).value = ""
         await pilot.pause()
         assert table.keys == [camera.key for camera in many_cameras()]
+
+
+async def test_the_first_page_is_asked_for_before_the_screen_is_mounted(
+    make_app: MakeApp, controller: FakeController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's summary and first page are on the way while its widgets
+    are built, mounted and styled (as the fleet's), not once they are."""
+    controller.data.cameras = {**controller.data.cameras, MAIN: many_cameras()}
+    asked: list[tuple[int, bool]] = []
+    cameras = ApiClient.cameras
+
+    async def recorded(self: ApiClient, site_id: str, state: str | None = None,
+                       offset: int = 0, limit: int = DEFAULT_PAGE) -> Page[CameraView]:
+        screen = app.screen
+        asked.append((offset, isinstance(screen, SiteScreen) and screen.is_mounted))
+        return await cameras(self, site_id, state, offset, limit)
+
+    monkeypatch.setattr(ApiClient, "cameras", recorded)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        site, table = await opened_while_held(pilot)
+        async with asyncio.timeout(WAIT_S):
+            await site.wait_loaded()
+        assert asked[0] == (0, False)
+        assert [offset for offset, _ in asked] == [0, 200, 700]
+        assert table.keys == [camera.key for camera in many_cameras()]
+
+
+async def test_the_whole_list_is_painted_before_the_collector_runs_again(
+    make_app: MakeApp, controller: FakeController
+) -> None:
+    """The collection of what a load made (one walk of everything new)
+    comes after the frame that shows the whole list, not before it; the
+    load counts as finished only after it."""
+    controller.data.cameras = {**controller.data.cameras, MAIN: many_cameras()}
+    app = make_app()
+    painted: list[bool] = []
+    display = app._display
+
+    def recorded(screen: object, renderable: object) -> None:
+        display(screen, renderable)  # type: ignore[arg-type]
+        site = app.screen
+        if renderable is not None and isinstance(site, SiteScreen) and site.complete:
+            painted.append(gc.isenabled())
+
+    app._display = recorded  # type: ignore[method-assign]
+    assert gc.isenabled()
+    async with app.run_test(size=(100, 30)) as pilot:
+        site, table = await opened_while_held(pilot)
+        async with asyncio.timeout(WAIT_S):
+            await site.wait_loaded()
+        assert table.row_count == CAMERAS
+        assert painted and painted[0] is False, "the first frame with all rows, collector paused"
+        assert gc.isenabled(), "on again once the load is finished"

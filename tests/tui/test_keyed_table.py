@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Size
 from textual.pilot import Pilot
 from textual.strip import Strip
 
@@ -303,3 +304,21 @@ async def test_rows_added_below_the_view_grow_the_scroll_bar_and_reach_the_end()
         assert table.cursor_key == "r129"
         assert table.scroll_offset.y == table.max_scroll_y == 131 - SIZE[1]
         assert table.render_line(SIZE[1] - 1).text.startswith("▸cam r129")
+
+
+async def test_a_wider_page_lays_the_screen_out_only_when_a_scroll_bar_changes() -> None:
+    async with shown(*(f"r{i:03d}" for i in range(30))) as (table, pilot):
+        await pilot.pause()
+        assert table.show_vertical_scrollbar and not table.show_horizontal_scrollbar
+        layouts = table._layout_updates
+        table.extend([(f"w{i}", (f"wider name {i}", "✔ ok")) for i in range(50)])
+        await pilot.pause()
+        assert table._layout_updates == layouts, "still fits: no lay-out of the screen"
+        assert table.virtual_size == Size(table._rows.line_width, 81)
+        assert table.render_line(0).text.rstrip() == " " + "Name".ljust(15) + "State"
+        assert not table.show_horizontal_scrollbar
+        table.extend([("x", ("x" * 2 * SIZE[0], "✔ ok"))])
+        await pilot.pause()
+        assert table._layout_updates > layouts, "too wide: the horizontal bar appears"
+        assert table.show_horizontal_scrollbar
+        assert table.horizontal_scrollbar.window_virtual_size == table._rows.line_width

@@ -15,6 +15,7 @@ kind of waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 from textual.screen import Screen
@@ -25,6 +26,9 @@ from tui.context import ConsoleContext
 from tui.heap import collection_paused
 from tui.messages import LinkChanged
 from tui.widgets.status_line import StatusLine
+
+PAINT_WAIT_S = 0.5
+"""The longest a load waits for its frame (see ``DataScreen._painted``)."""
 
 
 class DataScreen(Screen[None]):
@@ -92,6 +96,7 @@ class DataScreen(Screen[None]):
             # Thousands of rows made: see tui.heap.
             with collection_paused(settles=self.loads == 0 and self.start_up):
                 await self.load()
+                await self._painted()
         except ControllerError as exc:
             link.failed(str(exc))
         else:
@@ -105,6 +110,18 @@ class DataScreen(Screen[None]):
             async with self._finished:
                 self.loads += 1
                 self._finished.notify_all()
+
+    async def _painted(self) -> None:
+        """Wait for the frame that shows what the load put on screen, so
+        that the collection of what it made (one walk of everything new,
+        10-25 ms for a 5,000-camera site on two shared cores) comes after
+        that frame instead of before it. The load is counted finished only
+        after the collection (``loads``): what waits on it, such as a
+        filter applied once the list is in, does not pay for it. Bounded:
+        a screen that is never refreshed (gone) does not hold the load."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(PAINT_WAIT_S):
+                await self.wait_for_refresh()
 
     def show_status(self) -> None:
         text, bad = self.ctx.link.status(self.ctx.now())

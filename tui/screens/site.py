@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input
 
-from schemas.api import CameraView, ChangeEvent, Page
+from schemas.api import CameraView, ChangeEvent, Page, SiteView
 from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError, pages_after
 from tui.context import ConsoleContext
 from tui.filtering import matches, query_words, terms
@@ -70,8 +70,15 @@ class SiteScreen(DataScreen):
         says how many of how many are shown)."""
         self._rows: dict[str, Row] = {}
         self._terms: dict[str, str] = {}
+        self._first: asyncio.Future[tuple[SiteView, Page[CameraView]]] | None = None
+        """The first load's summary and first page, asked for by ``compose``."""
 
     def compose(self) -> ComposeResult:
+        # Asked for before the widgets are built, mounted and styled (as the
+        # fleet's): the controller answers meanwhile (issue 6).
+        self._first = asyncio.ensure_future(self._fetch_first())
+        # A screen gone before its first load: its failure is retrieved, not logged.
+        self._first.add_done_callback(lambda done: done.cancelled() or done.exception())
         yield Header()
         yield SiteSummary(f"loading site {self.site_id}…", id="site-summary")
         yield FilterBox(placeholder=FILTER_HINT, id="filter")
@@ -91,8 +98,8 @@ class SiteScreen(DataScreen):
         partial list never replaces a complete one. Then the open
         findings' rules for the filter."""
         api = self.ctx.api
-        site, first = await asyncio.gather(
-            api.site(self.site_id), api.cameras(self.site_id, offset=0, limit=DEFAULT_PAGE))
+        asked, self._first = self._first, None
+        site, first = await (asked if asked is not None else self._fetch_first())
         self.query_one(SiteSummary).show(site, self.ctx.now())
         total = min(first.total, MAX_ROWS)
 
@@ -126,6 +133,16 @@ class SiteScreen(DataScreen):
             self._terms.clear()
             if self.filter_text:
                 self.lay_out()
+
+    def on_unmount(self) -> None:
+        if self._first is not None:
+            self._first.cancel()
+
+    async def _fetch_first(self) -> tuple[SiteView, Page[CameraView]]:
+        """The summary and the first page, asked for together."""
+        api = self.ctx.api
+        return await asyncio.gather(
+            api.site(self.site_id), api.cameras(self.site_id, offset=0, limit=DEFAULT_PAGE))
 
     def show_cameras(self, cameras: list[CameraView], *, final: bool) -> None:
         """Show ``cameras``; rows and filter terms are made again only for

@@ -276,15 +276,23 @@ class KeyedTable(ScrollView, can_focus=True):
             self._set_cursor(0)
 
     def _grow_to(self, size: Size) -> None:
-        """A longer list, below what is shown. Setting ``virtual_size`` lays
-        the whole screen out again (its reactive says so), once per page
-        that arrives: needed when the scroll bars change, not when the
-        vertical one is shown already and only its thumb shrinks. Then the
-        size is set without the lay-out, and the bar told its new extent."""
-        if (size.width == self.virtual_size.width and self.show_vertical_scrollbar
-                and size.height > self.virtual_size.height):
+        """A longer list, below what is shown, perhaps wider. Setting
+        ``virtual_size`` lays the whole screen out again (its reactive says
+        so), once per page that arrives: needed when the scroll bars change,
+        not when the vertical one is shown already and stays, and the
+        horizontal one stays as it is (shown, or not needed for the new
+        width either: Textual's ``_refresh_scrollbars`` rule, the vertical
+        bar shown). Then the size is set without the lay-out, and the bars
+        told their new extents."""
+        before = self.virtual_size
+        fits = size.width <= self.container_size.width - self.styles.scrollbar_size_vertical
+        if (self.show_vertical_scrollbar and size.height >= before.height
+                and size.width >= before.width and self.show_horizontal_scrollbar is not fits
+                and self.styles.overflow_x == "auto"):
             self.set_reactive(KeyedTable.virtual_size, size)
             self.vertical_scrollbar.window_virtual_size = size.height
+            if self.show_horizontal_scrollbar:
+                self.horizontal_scrollbar.window_virtual_size = size.width
         else:
             self.virtual_size = size
 

@@ -67,8 +67,8 @@ class DeclaredSite:
     policy: Policy
     site: Site
     index: SiteIndex
+    judge_key: str
     memo: dict[str, Judged] = field(default_factory=dict)
-    judge_key: str = ""
 
 
 def declared_sites(policies: Iterable[Policy]) -> dict[str, DeclaredSite]:
@@ -76,7 +76,7 @@ def declared_sites(policies: Iterable[Policy]) -> dict[str, DeclaredSite]:
     for policy in policies:
         key = judge_key(policy)
         for site in policy.sites:
-            sites[site.id] = DeclaredSite(policy, site, SiteIndex(site), judge_key=key)
+            sites[site.id] = DeclaredSite(policy, site, SiteIndex(site), key)
     return sites
 
 

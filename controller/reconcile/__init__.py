@@ -13,6 +13,7 @@ from controller.reconcile.model import (
     SiteObservations,
 )
 from controller.reconcile.site import (
+    holds_until,
     lean,
     lean_at,
     lean_observation,
@@ -28,6 +29,7 @@ __all__ = [
     "ReconcileSettings",
     "SiteObservations",
     "camera_state",
+    "holds_until",
     "is_stale",
     "lean",
     "lean_at",

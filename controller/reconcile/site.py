@@ -326,7 +326,7 @@ def _judge(
     found: list[Finding] = []
     stale = observation.observed_at < stale_before
     if not missing and (not observation.reachable or (stale and not quiet_stale)):
-        found.append(_unreachable(subject, observation, now, settings, stale=stale))
+        found.append(_unreachable(subject, observation, settings, stale=stale))
     if device is not None:
         found += device
     elif observation.facts is not None:
@@ -338,19 +338,22 @@ def _judge(
 def _unreachable(
     subject: Subject,
     observation: CameraObservation,
-    now: datetime,
     settings: ReconcileSettings,
     *,
     stale: bool,
 ) -> Finding:
-    age_s = (now - observation.observed_at).total_seconds()
+    """Its words and evidence name the last report's time, not its age: a
+    verdict does not change with the clock alone, only when a threshold is
+    crossed (see ``holds_until``), so a site nothing was reported of since
+    its last reconcile need not be judged again."""
+    last = observation.observed_at.isoformat(timespec="seconds")
     errors = tuple(f"{e.kind} {e.operation}: {e.message}" for e in observation.errors)
     if not observation.reachable:
         why = f" ({errors[0]})" if errors else ""
         summary = f"the camera at {subject.address} did not answer its latest audit{why}"
     else:
         summary = (
-            f"no report of the camera at {subject.address} for {age_s:.0f} s "
+            f"no report of the camera at {subject.address} since {last} "
             f"(limit {settings.stale_after_s:g} s)"
         )
     return subject.finding(
@@ -360,7 +363,6 @@ def _unreachable(
             "last_seen": observation.observed_at.isoformat(),
             "reachable": observation.reachable,
             "stale": stale,
-            "age_s": round(age_s, 1),
             "stale_after_s": settings.stale_after_s,
             "errors": errors,
         },
@@ -398,25 +400,25 @@ def _agent_offline(
     limit_s = settings.agent_silent_intervals * agent.interval_s
     if agent.online and silent_s <= limit_s:
         return None
+    last = agent.last_seen.isoformat(timespec="seconds")
     if not agent.online:
         summary = (
-            f"agent {agent.agent_id!r} is offline (last seen {silent_s:.0f} s ago); "
+            f"agent {agent.agent_id!r} is offline (last seen {last}); "
             "the site's cameras are not being checked"
         )
     else:
         summary = (
-            f"agent {agent.agent_id!r} has been silent for {silent_s:.0f} s, more than "
+            f"agent {agent.agent_id!r} has been silent since {last}, more than "
             f"{settings.agent_silent_intervals:g} × its {agent.interval_s:g} s interval; "
             "the site's cameras are not being checked"
         )
-    return make_finding(
+    return make_finding(  # words and evidence of the last time seen, not its age (_unreachable)
         "agent.offline",
         summary,
         {
             "online": agent.online,
             "session_id": agent.session_id,
             "last_seen": agent.last_seen.isoformat(),
-            "silent_s": round(silent_s, 1),
             "interval_s": agent.interval_s,
             "silent_limit_s": limit_s,
         },
@@ -437,3 +439,32 @@ def _unique(found: list[Finding]) -> tuple[Finding, ...]:
             keys.add(key)
             unique.append(finding)
     return tuple(unique)
+
+
+def holds_until(
+    observed: SiteObservations, now: datetime, settings: ReconcileSettings = _DEFAULT_SETTINGS
+) -> datetime | None:
+    """Until when (exclusive) ``reconcile_site`` of ``observed`` gives what it
+    gives at ``now``, if nothing new is observed: the first moment the clock
+    alone could change the verdict (a fresh camera turning stale, an online
+    agent falling silent); None: never. The findings' words and evidence do
+    not name ages (``_unreachable``), so before then the verdict is the
+    same, word for word (a test holds it to that). Each bound is a little
+    early, never late: at the bound itself the verdict may still hold."""
+    require_aware(now)
+    stale_after = timedelta(seconds=settings.stale_after_s)
+    stale_before = now - stale_after
+    first_seen: datetime | None = None  # the oldest fresh observation
+    for observation in observed.cameras.values():
+        at = observation.observed_at
+        if at >= stale_before and (first_seen is None or at < first_seen):
+            first_seen = at
+    until = first_seen + stale_after if first_seen is not None else None
+    agent = observed.agent
+    if agent is not None and agent.online:
+        silent_at = agent.last_seen + timedelta(  # less a µs: _agent_offline compares floats
+            seconds=settings.agent_silent_intervals * agent.interval_s, microseconds=-1
+        )
+        if silent_at >= now and (until is None or silent_at < until):
+            until = silent_at
+    return until

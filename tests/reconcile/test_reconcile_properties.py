@@ -1,5 +1,6 @@
 """Properties of reconcile over random sites: one finding per key, every
-finding names its subject, and the order of observations does not matter."""
+finding names its subject, the order of observations does not matter, and
+the verdict holds word for word until ``holds_until``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from checks.factory import NOW, camera_facts, make_policy, ptz_facts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.reconcile import AgentState, SiteObservations, reconcile_site
+from controller.reconcile import AgentState, SiteObservations, holds_until, reconcile_site
 from schemas.facts import AudioFacts
 from schemas.messages import CameraObservation
 
@@ -80,3 +81,18 @@ def test_order_of_observations_does_not_matter(state: SiteObservations) -> None:
     forward = sorted(f.key for f in reconcile_site(POLICY, SITE, state, NOW))
     backward = sorted(f.key for f in reconcile_site(POLICY, SITE, reversed_state, NOW))
     assert forward == backward
+
+
+@settings(max_examples=300, deadline=None)
+@given(state=site_states(), later=st.floats(0.0, 1.0, exclude_max=True))
+def test_the_verdict_holds_until_holds_until(state: SiteObservations, later: float) -> None:
+    """Any moment before the bound (or within six hours, for none) judges
+    the same site exactly as now: the skip of a settled site relies on it."""
+    until = holds_until(state, NOW)
+    span = (until - NOW) if until is not None else timedelta(hours=6)
+    assert span >= timedelta(0)
+    moments = [NOW + span * later, NOW + span - timedelta(microseconds=1)]
+    now_found = reconcile_site(POLICY, SITE, state, NOW)
+    for moment in moments:
+        if moment >= NOW:
+            assert reconcile_site(POLICY, SITE, state, moment) == now_found, moment

@@ -13,6 +13,7 @@ from controller.reconcile import (
     AgentState,
     ReconcileSettings,
     SiteObservations,
+    holds_until,
     match_observation,
     reconcile_site,
 )
@@ -381,3 +382,47 @@ def test_same_instant_answer_beats_silence() -> None:
 def test_match_observation(address: str, obs: CameraObservation, expected: str | None) -> None:
     match = match_observation(SiteIndex(SITE), address, obs)
     assert (match.camera.id if match.camera else None) == expected
+
+
+def test_holds_until_the_oldest_fresh_camera_turns_stale() -> None:
+    oldest = NOW - timedelta(seconds=600)
+    fleet = compliant_fleet()
+    fleet["127.0.0.1:8000"] = observation("127.0.0.1:8000", "SN-0001", at=oldest)
+    state = site_state(fleet, cycle_at=oldest - timedelta(seconds=1),
+                       agent=AgentState(agent_id="agent-main", session_id=SESSION, online=True,
+                                        last_seen=NOW, interval_s=600.0))
+    until = holds_until(state, NOW)
+    assert until == oldest + timedelta(seconds=900)
+    assert reconcile(state, until) == reconcile(state) == ()
+    assert keys(reconcile(state, until + timedelta(microseconds=1))) == [
+        ("main", "cam1", "camera.unreachable")]
+
+
+def test_holds_until_the_agent_falls_silent() -> None:
+    state = site_state(compliant_fleet(), agent=online_agent(NOW - timedelta(seconds=60)))
+    until = holds_until(state, NOW)  # 3 × 60 s after it was last seen, less a µs
+    assert until == NOW + timedelta(seconds=120, microseconds=-1)
+    assert reconcile(state, until) == ()
+    assert keys(reconcile(state, until + timedelta(seconds=1))) == [
+        ("main", "agent-main", "agent.offline")]
+
+
+def test_a_stale_camera_and_an_offline_agent_do_not_change_with_the_clock() -> None:
+    at = NOW - timedelta(hours=2)
+    fleet = compliant_fleet(at=at)
+    fleet["127.0.0.2:8000"] = observation("127.0.0.2:8000", None, at=at, reachable=False)
+    for agent in (online_agent(NOW - timedelta(hours=1)), online_agent(at, online=False)):
+        state = site_state(fleet, cycle_at=at, agent=agent)
+        assert holds_until(state, NOW) is None
+        assert reconcile(state, NOW + timedelta(days=3)) == reconcile(state) != ()
+
+
+def test_unreachable_words_name_the_last_report_not_its_age() -> None:
+    at = NOW - timedelta(hours=1)
+    fleet = compliant_fleet()
+    fleet["127.0.0.1:8000"] = observation("127.0.0.1:8000", "SN-0001", at=at)
+    (finding,) = reconcile(site_state(fleet, cycle_at=at))
+    assert finding.summary == (
+        f"no report of the camera at 127.0.0.1:8000 since {at.isoformat(timespec='seconds')} "
+        "(limit 900 s)")
+    assert "age_s" not in finding.evidence

@@ -28,12 +28,22 @@ from controller.reconcile import (
     Judged,
     ReconcileSettings,
     SiteObservations,
+    holds_until,
     reconcile_site,
 )
 from controller.reconcile.stored import dump_memo, load_memo
+from controller.settled import Settled, settle, settled_key
 from controller.site_summary import SiteSummary, site_summary
-from controller.store import FindingChange, JudgedSite, SiteRecord, SiteVerdict, Store
+from controller.store import (
+    FindingChange,
+    JudgedSite,
+    SiteRecord,
+    SiteStamp,
+    SiteVerdict,
+    Store,
+)
 from controller.store.bulk import diff_findings
+from controller.store.settled import NO_STAMP
 from controller.waiting import wait_set
 from schemas.api import SiteView
 from schemas.errors import CamwardenError, StoreError
@@ -87,11 +97,15 @@ class PassStats:
 
     sites: int = 0
     summaries_reused: int = 0
-    """Sites whose summary was unchanged from the last pass (not recomputed)."""
+    """Sites whose summary was unchanged from the last pass (not recomputed;
+    those left alone, ``settled``, included)."""
     restored: int = 0
     """Judged observations read back from the store (``_restore``)."""
     persisted: int = 0
     """Sites whose memo was written to the store (``_persist``)."""
+    settled: int = 0
+    """Sites left alone: nothing written for them since their verdict,
+    which still holds (``controller.settled``)."""
     phases: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("load", "reconcile", "diff", "write", "views"), 0.0)
     )
@@ -110,7 +124,7 @@ class PassStats:
     def reset(self) -> None:
         self.sites = 0
         self.summaries_reused = 0
-        self.restored = self.persisted = 0
+        self.restored = self.persisted = self.settled = 0
         self.phases = dict.fromkeys(self.phases, 0.0)
 
     def as_dict(self) -> dict[str, float]:
@@ -179,6 +193,11 @@ class Reconciler:
         self._reconciled = asyncio.Condition()
         self._cycle_seen: dict[str, datetime] = {}
         """Per site: the newest full cycle a finished reconcile has taken in."""
+        self._settled: dict[str, Settled] = {}
+        """Per site: its verdict as last stored, while it may be left alone."""
+        self._settled_read: set[str] = set()
+        """Sites whose stored settled verdict was looked for (once a process)."""
+        self._keys: dict[tuple[str, float | None], str] = {}
         self.stats = PassStats()
         self.on_reconciled: ReconciledHook | None = None
         """Told of every site reconciled (its finding changes and summary);
@@ -247,36 +266,147 @@ class Reconciler:
 
     async def _reconcile_batch(self, site_ids: list[str]) -> list[str]:
         """Reconcile and store one batch of sites; returns the sites whose
-        verdict could not be stored."""
+        verdict could not be stored. Sites whose verdict is settled
+        (``controller.settled``) are left alone: their live findings are
+        marked seen, nothing else is read or judged."""
         stats = self.stats
         t0 = time.perf_counter()
-        await self._restore(site_ids)
-        records = await self.store.load_sites(site_ids, self._known)
-        t1 = time.perf_counter()
+        stamps = await self._stamps(site_ids)
+        await self._restore_settled(site_ids, stamps)
         now = self.clock()
-        judged: list[tuple[DeclaredSite, SiteRecord, tuple[Finding, ...]]] = []
+        due, kept = self._unsettled(site_ids, stamps, now)
+        await self._restore(due)
+        records = await self.store.load_sites(due, self._known) if due else {}
+        t1 = time.perf_counter()
+        judged: list[tuple[DeclaredSite, SiteRecord, tuple[Finding, ...], datetime | None]] = []
         remembered: list[DeclaredSite] = []
-        for site_id in site_ids:
+        for site_id in due:
             declared, record = self.sites[site_id], records[site_id]
             held = len(declared.memo)
-            verdict = self._verdict(declared, record, now)
-            if verdict is not None:
-                judged.append((declared, record, verdict))
+            outcome = self._verdict(declared, record, now)
+            if outcome is not None:
+                judged.append((declared, record, *outcome))
                 if record.parsed or len(declared.memo) != held:
                     remembered.append(declared)
         t2 = time.perf_counter()
         verdicts = [
-            (record, verdict, diff_findings(record, verdict, now)) for _, record, verdict in judged
+            (record, verdict, diff_findings(record, verdict, now))
+            for _, record, verdict, _ in judged
         ]
         t3 = time.perf_counter()
         changes, failed = await self._store_verdicts(verdicts, now)
         await self._persist(remembered, now)
         t4 = time.perf_counter()
-        for declared, record, verdict in judged:
-            if record.site_id in changes:
-                self._publish(declared, record, verdict, changes[record.site_id], now)
+        settled: list[tuple[str, Settled]] = []
+        for declared, record, verdict, until in judged:
+            site_id = record.site_id
+            if site_id in changes:
+                summary = self._publish(declared, record, verdict, changes[site_id], now)
+                entry = settle(
+                    self._key(declared), stamps.get(site_id, NO_STAMP), record, verdict,
+                    changes[site_id], summary, until, self.store.lifecycle.escalate_after_s,
+                    now,
+                )
+                self._settled[site_id] = entry
+                settled.append((site_id, entry))
+        await self._store_settled(settled, kept, now)
         stats.add(len(site_ids), t1 - t0, t2 - t1, t3 - t2, t4 - t3, time.perf_counter() - t4)
         return failed
+
+    async def _stamps(self, site_ids: list[str]) -> dict[str, SiteStamp]:
+        """The sites' stamps, read before anything else of them (a write
+        after this read moves them again: the next pass judges it). When
+        they cannot be read, none: every site is judged."""
+        try:
+            return await self.store.read_stamps(site_ids)
+        except StoreError as exc:
+            log.warning("site stamps not read, judging every site: %s", exc)
+            return {}
+
+    def _key(self, declared: DeclaredSite) -> str:
+        """The settled key of a site under ``declared``'s policy, this code
+        and these settings (``controller.settled``)."""
+        escalate = self.store.lifecycle.escalate_after_s
+        key = self._keys.get((declared.judge_key, escalate))
+        if key is None:
+            settings = (
+                f"stale {self.settings.stale_after_s!r} silent "
+                f"{self.settings.agent_silent_intervals!r} interval {self.config.interval_s!r} "
+                f"escalate {escalate!r}"
+            )
+            key = self._keys[(declared.judge_key, escalate)] = settled_key(
+                declared.judge_key, settings
+            )
+        return key
+
+    async def _restore_settled(self, site_ids: list[str], stamps: dict[str, SiteStamp]) -> None:
+        """Read back, once a process, the stored settled verdict of each site
+        holding none (after a start). One that cannot be read costs time:
+        its site is judged."""
+        wanted = [s for s in site_ids if s not in self._settled and s not in self._settled_read]
+        if not wanted or not stamps:
+            return
+        self._settled_read.update(wanted)
+        keys = {s: self._key(self.sites[s]) for s in wanted}
+        try:
+            rows = await self.store.read_settled(wanted, keys)
+        except StoreError as exc:
+            log.warning("settled verdicts not read, judging their sites: %s", exc)
+            return
+        for site_id, row in rows.items():
+            try:
+                entry = Settled.from_row(row, stamps.get(site_id, NO_STAMP).seen_at)
+            except ValueError as exc:  # pydantic's ValidationError is one
+                log.warning("site %s: stored settled verdict unreadable, judging it: %s",
+                            site_id, exc)
+                continue
+            self._settled[site_id] = entry
+
+    def _unsettled(
+        self, site_ids: list[str], stamps: dict[str, SiteStamp], now: datetime
+    ) -> tuple[list[str], list[str]]:
+        """The sites to judge, and those left alone (their summary kept, or
+        moved to the heartbeats' newest time and told to the hook)."""
+        if not stamps:
+            return site_ids, []
+        due: list[str] = []
+        kept: list[str] = []
+        for site_id in site_ids:
+            held = self._settled.get(site_id)
+            entry = (
+                held.kept(self._key(self.sites[site_id]), stamps[site_id], now)
+                if held is not None else None
+            )
+            if entry is None:
+                due.append(site_id)
+                continue
+            kept.append(site_id)
+            if entry is not held:
+                self._settled[site_id] = entry
+            view = entry.summary.view
+            if self.site_views.get(site_id) is not view:
+                self.site_views[site_id] = view
+                self._summaries.pop(site_id, None)
+                if self.on_reconciled is not None:
+                    self.on_reconciled(site_id, [], view, now)
+            if entry.cycle_at is not None:
+                self._cycle_seen[site_id] = entry.cycle_at
+        self.stats.settled += len(kept)
+        self.stats.summaries_reused += len(kept)
+        return due, kept
+
+    async def _store_settled(
+        self, settled: list[tuple[str, Settled]], kept: list[str], now: datetime
+    ) -> None:
+        """Store the verdicts just settled (for the next start) and mark the
+        live findings of the sites left alone seen now. A refusal is logged:
+        the findings' ``last_seen`` lags, the next start judges more."""
+        if not settled and not kept:
+            return
+        try:
+            await self.store.settle([e.row(s) for s, e in settled], kept, now)
+        except StoreError as exc:
+            log.warning("settled verdicts of %d site(s) not stored: %s", len(settled), exc)
 
     async def _restore(self, site_ids: list[str]) -> None:
         """Read back the stored memo of each site the reconciler holds none
@@ -340,7 +470,9 @@ class Reconciler:
 
     def _verdict(
         self, declared: DeclaredSite, record: SiteRecord, now: datetime
-    ) -> tuple[Finding, ...] | None:
+    ) -> tuple[tuple[Finding, ...], datetime | None] | None:
+        """The site's findings at ``now`` and until when they hold by the
+        clock (``holds_until``); None if reconcile refused the input."""
         observed = SiteObservations(
             site_id=record.site_id,
             cameras=record.cameras,
@@ -351,7 +483,7 @@ class Reconciler:
             facts_at=record.facts_at,
         )
         try:
-            return reconcile_site(
+            verdict = reconcile_site(
                 declared.policy,
                 declared.site,
                 observed,
@@ -360,6 +492,7 @@ class Reconciler:
                 declared.index,
                 declared.memo,
             )
+            return verdict, holds_until(observed, now, self.settings)
         except ValueError as exc:
             log.error("site %s: reconcile refused its input: %s", record.site_id, exc)
             return None
@@ -399,8 +532,8 @@ class Reconciler:
         verdict: tuple[Finding, ...],
         changes: list[FindingChange],
         now: datetime,
-    ) -> None:
-        """Log the changes, refresh the site's summary, tell the hook."""
+    ) -> SiteSummary:
+        """Log the changes, refresh the site's summary (returned), tell the hook."""
         for change in changes:
             site_id, subject, rule = change.key
             log.info(
@@ -412,11 +545,13 @@ class Reconciler:
                 change.severity,
                 change.summary,
             )
-        self.site_views[record.site_id] = self._summary(declared, record, verdict, now)
+        summary = self._summary(declared, record, verdict, now)
+        self.site_views[record.site_id] = summary.view
         if record.last_full_cycle_at is not None:
             self._cycle_seen[record.site_id] = record.last_full_cycle_at
         if self.on_reconciled is not None:
-            self.on_reconciled(record.site_id, changes, self.site_views[record.site_id], now)
+            self.on_reconciled(record.site_id, changes, summary.view, now)
+        return summary
 
     def _summary(
         self,
@@ -424,7 +559,7 @@ class Reconciler:
         record: SiteRecord,
         verdict: tuple[Finding, ...],
         now: datetime,
-    ) -> SiteView:
+    ) -> SiteSummary:
         """The site's summary: the one held from the last pass when nothing
         it is computed from changed (every observation the version the memo
         already held, the same cameras, cycle, agent and open findings, and
@@ -453,7 +588,7 @@ class Reconciler:
                 self.stats.summaries_reused += 1
                 if kept is not held.summary:
                     self._summaries[record.site_id] = held._replace(summary=kept)
-                return kept.view
+                return kept
         summary = site_summary(
             declared.policy,
             declared.site,
@@ -465,7 +600,7 @@ class Reconciler:
             declared.memo,
         )
         self._summaries[record.site_id] = _HeldSummary(declared, inputs, summary)
-        return summary.view
+        return summary
 
     def _agent_state(self, record: SiteRecord) -> AgentState | None:
         row = record.agent()

@@ -29,6 +29,15 @@ from controller.store.queries import (
     list_findings,
     list_quarantine,
 )
+from controller.store.settled import (
+    SettledSite,
+    SiteStamp,
+    bump_stamps,
+    read_settled,
+    read_stamps,
+    touch_findings,
+    write_settled,
+)
 from controller.store.sites import (
     FindingChange,
     FindingRow,
@@ -52,8 +61,10 @@ __all__ = [
     "JudgedSite",
     "KnownObservation",
     "QuarantineRow",
+    "SettledSite",
     "SiteDiff",
     "SiteRecord",
+    "SiteStamp",
     "SiteVerdict",
     "Store",
 ]
@@ -157,11 +168,38 @@ class Store(LifecycleStore):
         async with self._transaction(f"store judged observations of {len(sites)} site(s)") as c:
             await write_judged(c, sites, now)
 
+    async def read_stamps(self, site_ids: Sequence[str]) -> dict[str, SiteStamp]:
+        """The stamps of ``site_ids`` (``controller.store.settled``)."""
+        async with self._reading("read site stamps") as connection:
+            return await read_stamps(connection, site_ids)
+
+    async def read_settled(
+        self, site_ids: Sequence[str], keys: dict[str, str]
+    ) -> dict[str, SettledSite]:
+        """The stored settled verdicts of ``site_ids`` under their ``keys``."""
+        async with self._reading("read settled verdicts") as connection:
+            return await read_settled(connection, site_ids, keys)
+
+    async def settle(
+        self, sites: Sequence[SettledSite], touched: Sequence[str], now: datetime
+    ) -> None:
+        """Store the settled verdicts ``sites`` and mark the live findings of
+        the sites left alone (``touched``) seen at ``now``, in one transaction."""
+        async with self._transaction(
+            f"store {len(sites)} settled verdict(s), touch {len(touched)} site(s)"
+        ) as connection:
+            await write_settled(connection, sites, now)
+            await touch_findings(connection, touched, now)
+
     async def apply_findings(
         self, record: SiteRecord, verdict: tuple[Finding, ...], now: datetime
     ) -> list[FindingChange]:
+        """One site's verdict, written from outside a reconcile pass (tools,
+        tests): it moves the site's stamp, so that a reconciler that settled
+        the site judges it again rather than trust findings it did not write."""
         async with self._transaction(f"store findings of site {record.site_id}") as connection:
             changes = await apply_findings(connection, record, verdict, now)
+            await bump_stamps(connection, [record.site_id], {})
             return await after_findings(connection, record, verdict, changes, now, self.lifecycle)
 
     async def apply_verdicts(

@@ -35,6 +35,8 @@ class HeartbeatEffects:
     """(site, address) heartbeats that matched no stored observation."""
     duplicates: int = 0
     fresh: list[CameraHeartbeat] = field(default_factory=list)
+    seen: dict[str, datetime] = field(default_factory=dict)
+    """Per site confirmed, the newest time an observation was moved to."""
 
 
 async def apply_heartbeats(
@@ -75,6 +77,8 @@ async def apply_heartbeats(
             effects.gaps.append(key)
             continue
         updates.append({"b_site": key[0], "b_address": key[1], "b_seen": seen})
+        if key[0] not in effects.seen or effects.seen[key[0]] < seen:
+            effects.seen[key[0]] = seen
     if updates:
         await connection.execute(
             update(observations)

@@ -223,6 +223,42 @@ judged_sites = Table(
 names: a cache a restarted controller reads instead of judging the fleet
 again. Losing it costs time, never a finding."""
 
+site_stamps = Table(
+    "site_stamps",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("facts", BigInteger, nullable=False),
+    Column("seen", BigInteger, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=True),
+)
+"""Per site, counters the ingest moves in the transaction of its writes
+(``controller.store.settled``): ``facts`` for every write that can change
+a verdict (a report, a cycle, an agent's birth or death), ``seen`` for
+heartbeats, which only move observations' times forward (``seen_at``: the
+newest time they moved one to). Equal counters mean nothing was written
+for the site since they were read, whoever wrote (any replica)."""
+
+settled_sites = Table(
+    "settled_sites",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("settled_key", String(64), nullable=False),
+    Column("facts", BigInteger, nullable=False),
+    Column("seen", BigInteger, nullable=False),
+    Column("holds_until", UtcDateTime, nullable=True),
+    Column("heartbeats_safe", Boolean, nullable=False),
+    Column("cycle_at", UtcDateTime, nullable=True),
+    Column("view", Text, nullable=False),
+    Column("view_at", UtcDateTime, nullable=False),
+    Column("stale_at", UtcDateTime, nullable=True),
+    Column("movable", Boolean, nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
+)
+"""Per site, the reconciler's last verdict as settled (``controller.settled``):
+the stamps it was judged at, until when it holds by the clock, and the
+site's summary. A restarted reconciler reads it instead of judging sites
+nothing was written for. Losing it costs time, never a finding."""
+
 # The register's tables (migration 0003_register) are defined next to the
 # register but on this metadata; importing them here keeps it complete.
 from controller.register import tables as _register_tables  # noqa: E402, F401

@@ -33,6 +33,7 @@ from controller.store.report_rows import (
     time_param,
     write_observations,
 )
+from controller.store.settled import bump_stamps
 from controller.store.tables import (
     agents,
     cycles,
@@ -106,6 +107,11 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
     for event in batch.agent_events:
         await _agent_event(connection, event.message, now, retained=event.retained)
         effects.agent_sites.add(event.message.site_id)
+    await bump_stamps(
+        connection,
+        {r.site_id for r in reports} | effects.cycled_sites | effects.agent_sites,
+        beats.seen,
+    )
     return effects
 
 

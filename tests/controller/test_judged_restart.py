@@ -3,7 +3,10 @@ predecessor stored (``judged_sites``) instead of parsing and judging every
 observation again, and says exactly what its predecessor said; stored
 judgements of another policy or another code are not read; a memo that
 cannot be read, or a store that refuses to keep one, costs time and never
-a finding. On both engines."""
+a finding. On both engines. A restart reads the memo of a site it must
+judge; a site nothing was written for since is left alone altogether
+(tests/controller/test_settled_sites.py), so here the settled verdicts are
+dropped after the first run, as from a store before they were kept."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from controller.intake import Batch
 from controller.judged import code_digest, judge_key
 from controller.reconciler import Reconciler, declared_sites
 from controller.store import Store
-from controller.store.tables import judged_sites
+from controller.store.tables import judged_sites, settled_sites
 from schemas.errors import StoreError
 from schemas.fingerprint import observation_fingerprint
 from schemas.messages import CameraHeartbeat, HeartbeatEntry
@@ -42,6 +45,9 @@ async def _first_run(store: Store) -> tuple[Reconciler, int]:
     await first.reconcile(list(first.sites))
     cameras = sum(len(d.memo) for d in first.sites.values())
     assert first.stats.persisted == SITES and first.stats.restored == 0
+    assert await store.count("settled_sites") == SITES
+    async with store.engine.begin() as connection:
+        await connection.execute(settled_sites.delete())
     return first, cameras
 
 

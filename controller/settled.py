@@ -1,0 +1,171 @@
+"""Sites a pass may leave alone: a verdict settled until something is
+written for the site or the clock crosses one of its thresholds.
+
+Reconcile is a pure function of the policy, what is stored of the site and
+the time. What is stored moves only with the ingest, which moves the
+site's stamps in the same transaction (``controller.store.settled``); the
+time matters only at the moments ``reconcile.holds_until`` names (a camera
+turning stale, an agent falling silent) and at a finding's escalation. So
+a site whose stamps are those its verdict was judged at, before those
+moments, would be judged exactly the same again: a pass keeps its verdict
+and summary, and only marks its live findings seen, as a fresh judgement
+would. Heartbeats (the ``seen`` stamp: times moved forward, nothing else)
+leave a verdict as it is when no finding names a time they move and every
+observation already counts for the site's last full cycle
+(``heartbeats_safe``); then only the summary's last report moves.
+
+The settled verdicts are also stored, under a key naming the policy, the
+judging and summarising code and the settings, so that a restarted
+reconciler leaves alone what its predecessor settled.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from controller.site_summary import SiteSummary
+from controller.store import FindingChange, SettledSite, SiteRecord, SiteStamp
+from schemas.api import SiteView
+from schemas.findings import Finding
+
+SUMMARY_MODULES = ("controller.site_summary", "controller.views", "controller.settled")
+"""Modules (besides the judging ones in the judge key) whose code decides
+what a settled verdict holds: the summary and these rules."""
+
+TIMED_RULES = frozenset({"camera.unreachable", "agent.offline"})
+"""Rules whose evidence names the time of a last report, which heartbeats move."""
+
+
+@functools.cache
+def _summary_code() -> str:
+    digest = hashlib.sha256()
+    for name in SUMMARY_MODULES:
+        module = importlib.import_module(name)
+        assert module.__file__ is not None
+        digest.update(f"{name}\0".encode())
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def settled_key(judge_key: str, settings: str) -> str:
+    """64 hex digits naming a judge key (policy and judging code), the
+    summarising code and the reconcile ``settings`` (their text)."""
+    digest = hashlib.sha256(f"{judge_key}\0{_summary_code()}\0{settings}".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A site's verdict as stored, what it was judged at, and its summary."""
+
+    key: str
+    stamp: SiteStamp
+    until: datetime | None
+    """The first moment the clock alone may change the verdict (exclusive)."""
+    heartbeats_safe: bool
+    cycle_at: datetime | None
+    summary: SiteSummary
+
+    def kept(self, key: str, stamp: SiteStamp, now: datetime) -> Settled | None:
+        """This verdict as it stands at ``now`` with the site's stamps
+        ``stamp`` (its summary's last report moved by heartbeats), or None
+        if the site must be judged again."""
+        if key != self.key or stamp.facts != self.stamp.facts:
+            return None
+        if (self.until is not None and now >= self.until) or not self.summary.holds_at(now):
+            return None
+        if stamp.seen == self.stamp.seen:
+            return self
+        if not self.heartbeats_safe:
+            return None
+        view = self.summary.view
+        newest = stamp.seen_at
+        if newest is not None and (view.last_report_at is None or newest > view.last_report_at):
+            view = view.model_copy(update={"last_report_at": newest})
+        return Settled(
+            self.key, stamp, self.until, True, self.cycle_at, self.summary._replace(view=view)
+        )
+
+    def row(self, site_id: str) -> SettledSite:
+        summary = self.summary
+        return SettledSite(
+            site_id, self.key, self.stamp.facts, self.stamp.seen, self.until,
+            self.heartbeats_safe, self.cycle_at, summary.view.model_dump_json(), summary.at,
+            summary.stale_at, summary.movable,
+        )
+
+    @classmethod
+    def from_row(cls, row: SettledSite, seen_at: datetime | None) -> Settled:
+        """The verdict ``row`` holds (raises pydantic's ValidationError for
+        a view that is not a ``SiteView``); ``seen_at``: the newest time
+        heartbeats moved the site to, which the row does not keep."""
+        view = SiteView.model_validate_json(row.view)
+        return cls(
+            row.settled_key, SiteStamp(row.facts, row.seen, seen_at), row.holds_until,
+            row.heartbeats_safe, row.cycle_at,
+            SiteSummary(view, row.view_at, row.stale_at, row.movable),
+        )
+
+
+def settle(
+    key: str,
+    stamp: SiteStamp,
+    record: SiteRecord,
+    verdict: tuple[Finding, ...],
+    changes: Iterable[FindingChange],
+    summary: SiteSummary,
+    until: datetime | None,
+    escalate_after_s: float | None,
+    now: datetime,
+) -> Settled:
+    """The settled form of a verdict just stored for ``record`` (read at
+    ``stamp``): ``until`` is ``holds_until``'s, made sooner by the first
+    escalation the lifecycle would make by age alone."""
+    escalates = _escalates_at(record, verdict, changes, escalate_after_s, now)
+    if escalates is not None and (until is None or escalates < until):
+        until = escalates
+    cycle_at = record.last_full_cycle_at
+    in_cycle = cycle_at is None or all(
+        address in record.full_cycle_addresses or o.observed_at > cycle_at
+        for address, o in record.cameras.items()
+    )
+    safe = summary.movable and in_cycle and not any(f.rule in TIMED_RULES for f in verdict)
+    return Settled(key, stamp, until, safe, cycle_at, summary)
+
+
+def _escalates_at(
+    record: SiteRecord,
+    verdict: tuple[Finding, ...],
+    changes: Iterable[FindingChange],
+    escalate_after_s: float | None,
+    now: datetime,
+) -> datetime | None:
+    """When the first live finding turns old enough to escalate
+    (``alerts.lifecycle.escalations``): one stored open and not escalated
+    from when it opened, one opened or reopened now from now."""
+    if escalate_after_s is None or not verdict:
+        return None
+    after = timedelta(seconds=escalate_after_s)
+    done = {c.finding_id for c in changes if c.event == "escalated"}
+    if any(c.event in ("opened", "reopened") for c in changes):
+        first: datetime | None = now + after
+    else:
+        first = None
+    holding = {(f.key[1], f.rule) for f in verdict}
+    for row in record.findings:
+        if (
+            row.state == "open"
+            and row.escalated_at is None
+            and row.id not in done
+            and (row.subject, row.rule) in holding
+        ):
+            at = (row.opened_at or row.first_seen) + after
+            if first is None or at < first:
+                first = at
+    return first

@@ -237,6 +237,7 @@ class PassResult:
     summaries_reused: int = 0
     restored: int = 0
     persisted: int = 0
+    settled: int = 0
 
 
 HEARTBEAT_S = 60
@@ -245,7 +246,9 @@ HEARTBEAT_S = 60
 
 async def heartbeat_round(store: Store) -> None:
     """Every stored observation seen ``HEARTBEAT_S`` later, as if each
-    camera's agent had sent a heartbeat for it (one UPDATE, untimed)."""
+    camera's agent had sent a heartbeat for it, and every site's ``seen``
+    stamp moved to its newest observation, as ``apply_heartbeats`` and
+    ``bump_stamps`` do (two statements, untimed)."""
     async with store.engine.begin() as connection:
         if connection.dialect.name == "sqlite":  # UtcDateTime's text, microseconds kept
             moved = (f"datetime(observed_at, '+{HEARTBEAT_S} seconds') "
@@ -253,6 +256,12 @@ async def heartbeat_round(store: Store) -> None:
         else:
             moved = f"observed_at + interval '{HEARTBEAT_S} seconds'"
         await connection.execute(text(f"UPDATE observations SET observed_at = {moved}"))
+        await connection.execute(text(
+            "INSERT INTO site_stamps (site_id, facts, seen, seen_at) "
+            "SELECT site_id, 0, 1, max(observed_at) FROM observations WHERE true "
+            "GROUP BY site_id ON CONFLICT (site_id) DO UPDATE "
+            "SET seen = site_stamps.seen + 1, seen_at = excluded.seen_at"
+        ))
 
 
 @dataclass
@@ -280,7 +289,8 @@ async def child(url: str, sites: int, per_site: int, plan: list[str]) -> ChildRe
     policies_s = time.perf_counter() - t0
     store = await Store.open(url)
     changed = 0
-    clock = [NOW]
+    # a restart comes after the first process's heartbeat round, a minute on
+    clock = [NOW if plan[0] != "restart" else NOW + timedelta(seconds=HEARTBEAT_S + 60)]
     reconciler = Reconciler(
         store, declared_sites(policies), ReconcileConfig(interval_s=3600), lambda: clock[0],
         freeze_gc=True,
@@ -305,7 +315,8 @@ async def child(url: str, sites: int, per_site: int, plan: list[str]) -> ChildRe
             await reconciler.reconcile(list(reconciler.sites), startup=not results)
             seconds = time.perf_counter() - t0
             results.append(PassResult(name, seconds, changed, stats.as_dict(),
-                                      stats.summaries_reused, stats.restored, stats.persisted))
+                                      stats.summaries_reused, stats.restored, stats.persisted,
+                                      stats.settled))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rss_after = _rss_mb()
         pure_s, pure_findings = (
@@ -430,11 +441,12 @@ def print_table(
     cameras: int, sites: int, results: list[tuple[str, float | None, ChildResult, ChildResult]]
 ) -> None:
     print(f"\n{cameras:,} declared cameras in {sites:,} sites, {os.cpu_count()} CPU(s); "
-          "phases in seconds; restored: judged observations read back\n")
+          "phases in seconds; restored: judged observations read back; left alone: sites\n"
+          "not read nor judged (nothing written for them, their verdict holding)\n")
     head = ("engine / pass", "s", "cameras/s", "changed", *PHASES, "peak RSS", "kept views",
-            "restored")
-    print("{:<27} {:>7} {:>10} {:>9} {:>6} {:>9} {:>6} {:>6} {:>6} {:>10} {:>10} {:>10}".format(
-        *head))
+            "restored", "left alone")
+    print("{:<27} {:>7} {:>10} {:>9} {:>6} {:>9} {:>6} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10}"
+          .format(*head))
     for label, load_s, r, restart in results:
         for i, (p, rss) in enumerate(
             [(p, r.peak_rss_mb) for p in r.passes]
@@ -445,7 +457,7 @@ def print_table(
             print(f"{name:<27} {p.seconds:>7.1f} {cameras / p.seconds:>10,.0f} "
                   f"{p.findings_changed:>9,} {cells[0]:>6} {cells[1]:>9} {cells[2]:>6} "
                   f"{cells[3]:>6} {cells[4]:>6} {rss:>8,.0f}MB "
-                  f"{p.summaries_reused:>10,} {p.restored:>10,}")
+                  f"{p.summaries_reused:>10,} {p.restored:>10,} {p.settled:>10,}")
         rate = r.pure_cameras / r.pure_s
         print(f"{label + ' pure reconcile':<26} {cameras / rate:>7.1f} {rate:>10,.0f} "
               f"{r.pure_findings:>9,}  (no database, no memo; timed on "

@@ -87,6 +87,11 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
     fresh = await _claim_report_ids(connection, incoming, batch, when, effects)
     reports = [r for r in incoming.values() if r.report_id in fresh]
     new_cycles = [c for c in batch.cycles if c.report_id in fresh]
+    # Births and deaths first: a new agent's row must exist before its
+    # reports in the same batch touch it, or it reads as silent.
+    for event in batch.agent_events:
+        await _agent_event(connection, event.message, now, retained=event.retained)
+        effects.agent_sites.add(event.message.site_id)
     await _write_observations(connection, reports)
     await _write_cycles(connection, new_cycles)
     await _touch_agents(
@@ -104,9 +109,6 @@ async def write_batch(connection: AsyncConnection, batch: Batch, now: datetime) 
     await _touch_agents(connection, [(h.agent_id, h.observed_at) for h in beats.fresh])
     await record_policy_use(connection, _policy_uses(reports, beats.fresh))
     effects.cycled_sites.update(c.site_id for c in new_cycles)
-    for event in batch.agent_events:
-        await _agent_event(connection, event.message, now, retained=event.retained)
-        effects.agent_sites.add(event.message.site_id)
     await bump_stamps(
         connection,
         {r.site_id for r in reports} | effects.cycled_sites | effects.agent_sites,

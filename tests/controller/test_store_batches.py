@@ -149,3 +149,26 @@ async def test_stored_observations_are_found_by_key_across_sites_and_chunks(stor
             )
         }
     assert found == {(r.site_id, r.observation.address): r.report_id for r in stored}
+
+
+async def test_an_agent_born_in_the_batch_of_its_reports_is_seen_at_the_newest(
+    store: Store,
+) -> None:
+    """A new agent's birth and first reports often share a batch. The birth
+    makes its row; the reports' times must still count as seen, or the agent
+    reads as silent until its next message (agent.offline after three
+    intervals with reports flowing)."""
+    from datetime import timedelta
+
+    from controller.intake import AgentEvent, Batch
+
+    at = now()
+    agent = Agent("s1", agent_id="agent-new")
+    batch = Batch(
+        agent_events=[AgentEvent(agent.birth(at - timedelta(hours=1)), False)],
+        reports=[agent.report("10.0.0.1:80", "SN-1", at=at)],
+    )
+    await store.write_batch(batch, at)
+    record = (await store.load_sites(["s1"]))["s1"]
+    seen = record.agent()
+    assert seen is not None and seen.online and seen.last_seen == at

@@ -245,17 +245,18 @@ HEARTBEAT_S = 60
 
 
 async def heartbeat_round(store: Store) -> None:
-    """Every stored observation seen ``HEARTBEAT_S`` later, as if each
-    camera's agent had sent a heartbeat for it, and every site's ``seen``
-    stamp moved to its newest observation, as ``apply_heartbeats`` and
-    ``bump_stamps`` do (two statements, untimed)."""
+    """Every stored observation and agent seen ``HEARTBEAT_S`` later, as if
+    each camera's agent had sent a heartbeat for it, and every site's
+    ``seen`` stamp moved to its newest observation, as ``apply_heartbeats``,
+    ``_touch_agents`` and ``bump_stamps`` do (three statements, untimed)."""
     async with store.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":  # UtcDateTime's text, microseconds kept
-            moved = (f"datetime(observed_at, '+{HEARTBEAT_S} seconds') "
-                     "|| substr(observed_at, 20)")
-        else:
-            moved = f"observed_at + interval '{HEARTBEAT_S} seconds'"
-        await connection.execute(text(f"UPDATE observations SET observed_at = {moved}"))
+        for table, column in (("observations", "observed_at"), ("agents", "last_seen")):
+            if connection.dialect.name == "sqlite":  # UtcDateTime's text, microseconds kept
+                moved = (f"datetime({column}, '+{HEARTBEAT_S} seconds') "
+                         f"|| substr({column}, 20)")
+            else:
+                moved = f"{column} + interval '{HEARTBEAT_S} seconds'"
+            await connection.execute(text(f"UPDATE {table} SET {column} = {moved}"))
         await connection.execute(text(
             "INSERT INTO site_stamps (site_id, facts, seen, seen_at) "
             "SELECT site_id, 0, 1, max(observed_at) FROM observations WHERE true "

@@ -16,7 +16,7 @@ import gc
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -32,7 +32,7 @@ from controller.reconcile import (
     reconcile_site,
 )
 from controller.reconcile.stored import dump_memo, load_memo
-from controller.settled import Settled, settle, settled_key
+from controller.settled import Settled, agent_key, settle, settled_key
 from controller.site_summary import SiteSummary, site_summary
 from controller.store import (
     FindingChange,
@@ -44,6 +44,7 @@ from controller.store import (
 )
 from controller.store.bulk import diff_findings
 from controller.store.settled import NO_STAMP
+from controller.store.sites import AgentRow
 from controller.waiting import wait_set
 from schemas.api import SiteView
 from schemas.errors import CamwardenError, StoreError
@@ -302,8 +303,9 @@ class Reconciler:
             site_id = record.site_id
             if site_id in changes:
                 summary = self._publish(declared, record, verdict, changes[site_id], now)
+                agent = agent_key(self._agent_state(record.agent()), now, self.settings)
                 entry = settle(
-                    self._key(declared), stamps.get(site_id, NO_STAMP), record, verdict,
+                    self._key(declared), stamps.get(site_id, NO_STAMP), agent, record, verdict,
                     changes[site_id], summary, until, self.store.lifecycle.escalate_after_s,
                     now,
                 )
@@ -373,10 +375,11 @@ class Reconciler:
         kept: list[str] = []
         for site_id in site_ids:
             held = self._settled.get(site_id)
-            entry = (
-                held.kept(self._key(self.sites[site_id]), stamps[site_id], now)
-                if held is not None else None
-            )
+            entry = None
+            if held is not None:
+                stamp = stamps[site_id]
+                agent = agent_key(self._agent_state(stamp.agent), now, self.settings)
+                entry = held.kept(self._key(self.sites[site_id]), stamp, agent, now)
             if entry is None:
                 due.append(site_id)
                 continue
@@ -478,7 +481,7 @@ class Reconciler:
             cameras=record.cameras,
             last_full_cycle_at=record.last_full_cycle_at,
             full_cycle_addresses=record.full_cycle_addresses,
-            agent=self._agent_state(record),
+            agent=self._agent_state(record.agent()),
             tokens=record.tokens,
             facts_at=record.facts_at,
         )
@@ -492,7 +495,8 @@ class Reconciler:
                 declared.index,
                 declared.memo,
             )
-            return verdict, holds_until(observed, now, self.settings)
+            # the agent's silence is not a bound: it is compared live (Settled.agent)
+            return verdict, holds_until(replace(observed, agent=None), now, self.settings)
         except ValueError as exc:
             log.error("site %s: reconcile refused its input: %s", record.site_id, exc)
             return None
@@ -602,8 +606,7 @@ class Reconciler:
         self._summaries[record.site_id] = _HeldSummary(declared, inputs, summary)
         return summary
 
-    def _agent_state(self, record: SiteRecord) -> AgentState | None:
-        row = record.agent()
+    def _agent_state(self, row: AgentRow | None) -> AgentState | None:
         if row is None:
             return None
         return AgentState(

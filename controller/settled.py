@@ -24,11 +24,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
+from controller.reconcile import AgentState, ReconcileSettings, agent_silent
 from controller.site_summary import SiteSummary
 from controller.store import FindingChange, SettledSite, SiteRecord, SiteStamp
 from schemas.api import SiteView
@@ -60,6 +63,31 @@ def settled_key(judge_key: str, settings: str) -> str:
     return digest.hexdigest()
 
 
+class AgentKey(NamedTuple):
+    """What a verdict takes of the site's agent: who it is and whether it
+    is online, and its last seen only when a finding names it (offline or
+    silent: ``agent.offline``). A live agent's last seen moves with every
+    message and changes nothing until it falls silent."""
+
+    agent_id: str
+    session_id: str
+    online: bool
+    interval_s: float
+    last_seen: datetime | None
+
+
+def agent_key(
+    agent: AgentState | None, now: datetime, settings: ReconcileSettings
+) -> AgentKey | None:
+    if agent is None:
+        return None
+    timed = not agent.online or agent_silent(agent, now, settings)
+    return AgentKey(
+        agent.agent_id, agent.session_id, agent.online, agent.interval_s,
+        agent.last_seen if timed else None,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Settled:
     """A site's verdict as stored, what it was judged at, and its summary."""
@@ -67,16 +95,20 @@ class Settled:
     key: str
     stamp: SiteStamp
     until: datetime | None
-    """The first moment the clock alone may change the verdict (exclusive)."""
+    """The first moment the clock alone may change the verdict (exclusive),
+    but for the agent falling silent: ``agent`` is compared live."""
+    agent: AgentKey | None
     heartbeats_safe: bool
     cycle_at: datetime | None
     summary: SiteSummary
 
-    def kept(self, key: str, stamp: SiteStamp, now: datetime) -> Settled | None:
+    def kept(
+        self, key: str, stamp: SiteStamp, agent: AgentKey | None, now: datetime
+    ) -> Settled | None:
         """This verdict as it stands at ``now`` with the site's stamps
-        ``stamp`` (its summary's last report moved by heartbeats), or None
-        if the site must be judged again."""
-        if key != self.key or stamp.facts != self.stamp.facts:
+        ``stamp`` and agent ``agent`` (its summary's last report moved by
+        heartbeats), or None if the site must be judged again."""
+        if key != self.key or stamp.facts != self.stamp.facts or agent != self.agent:
             return None
         if (self.until is not None and now >= self.until) or not self.summary.holds_at(now):
             return None
@@ -89,33 +121,55 @@ class Settled:
         if newest is not None and (view.last_report_at is None or newest > view.last_report_at):
             view = view.model_copy(update={"last_report_at": newest})
         return Settled(
-            self.key, stamp, self.until, True, self.cycle_at, self.summary._replace(view=view)
+            self.key, stamp, self.until, self.agent, True, self.cycle_at,
+            self.summary._replace(view=view),
         )
 
     def row(self, site_id: str) -> SettledSite:
         summary = self.summary
+        agent = self.agent
         return SettledSite(
             site_id, self.key, self.stamp.facts, self.stamp.seen, self.until,
+            json.dumps([*agent[:4], agent.last_seen.isoformat() if agent.last_seen else None])
+            if agent is not None else None,
             self.heartbeats_safe, self.cycle_at, summary.view.model_dump_json(), summary.at,
             summary.stale_at, summary.movable,
         )
 
     @classmethod
     def from_row(cls, row: SettledSite, seen_at: datetime | None) -> Settled:
-        """The verdict ``row`` holds (raises pydantic's ValidationError for
-        a view that is not a ``SiteView``); ``seen_at``: the newest time
-        heartbeats moved the site to, which the row does not keep."""
+        """The verdict ``row`` holds (raises ValueError, pydantic's
+        ValidationError included, for a view or agent not as written);
+        ``seen_at``: the newest time heartbeats moved the site to, which the
+        row does not keep."""
         view = SiteView.model_validate_json(row.view)
         return cls(
             row.settled_key, SiteStamp(row.facts, row.seen, seen_at), row.holds_until,
-            row.heartbeats_safe, row.cycle_at,
+            _agent_key(row.agent), row.heartbeats_safe, row.cycle_at,
             SiteSummary(view, row.view_at, row.stale_at, row.movable),
         )
+
+
+def _agent_key(text: str | None) -> AgentKey | None:
+    if text is None:
+        return None
+    try:
+        agent_id, session_id, online, interval_s, last_seen = json.loads(text)
+        if not (isinstance(agent_id, str) and isinstance(session_id, str)
+                and isinstance(online, bool) and isinstance(interval_s, int | float)):
+            raise TypeError("not text, text, true or false, a number")
+        return AgentKey(
+            agent_id, session_id, online, float(interval_s),
+            datetime.fromisoformat(last_seen) if last_seen is not None else None,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"stored agent {text!r} is not as written: {exc}") from None
 
 
 def settle(
     key: str,
     stamp: SiteStamp,
+    agent: AgentKey | None,
     record: SiteRecord,
     verdict: tuple[Finding, ...],
     changes: Iterable[FindingChange],
@@ -136,7 +190,7 @@ def settle(
         for address, o in record.cameras.items()
     )
     safe = summary.movable and in_cycle and not any(f.rule in TIMED_RULES for f in verdict)
-    return Settled(key, stamp, until, safe, cycle_at, summary)
+    return Settled(key, stamp, until, agent, safe, cycle_at, summary)
 
 
 def _escalates_at(

@@ -13,6 +13,7 @@ from controller.reconcile.model import (
     SiteObservations,
 )
 from controller.reconcile.site import (
+    agent_silent,
     holds_until,
     lean,
     lean_at,
@@ -28,6 +29,7 @@ __all__ = [
     "ObservationToken",
     "ReconcileSettings",
     "SiteObservations",
+    "agent_silent",
     "camera_state",
     "holds_until",
     "is_stale",

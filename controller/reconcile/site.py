@@ -389,6 +389,12 @@ def _missing(site_id: str, camera: DeclaredCamera, cycle_at: datetime, audited: 
     )
 
 
+def agent_silent(agent: AgentState, now: datetime, settings: ReconcileSettings) -> bool:
+    """Whether ``agent`` has been silent longer than ``settings`` allow at ``now``."""
+    silent_s = (now - agent.last_seen).total_seconds()
+    return silent_s > settings.agent_silent_intervals * agent.interval_s
+
+
 def _agent_offline(
     site_id: str, agent: AgentState | None, now: datetime, settings: ReconcileSettings
 ) -> Finding | None:
@@ -396,9 +402,8 @@ def _agent_offline(
     (and when the site has no known agent: there is nobody to call offline)."""
     if agent is None:
         return None
-    silent_s = (now - agent.last_seen).total_seconds()
     limit_s = settings.agent_silent_intervals * agent.interval_s
-    if agent.online and silent_s <= limit_s:
+    if agent.online and not agent_silent(agent, now, settings):
         return None
     last = agent.last_seen.isoformat(timespec="seconds")
     if not agent.online:

@@ -18,6 +18,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.store.dialect import upsert, upsert_replacing
+from controller.store.sites import AgentRow, agent_rows, site_agent
 from controller.store.tables import findings, settled_sites, site_stamps
 
 _CHUNK = 500
@@ -27,6 +28,9 @@ class SiteStamp(NamedTuple):
     facts: int
     seen: int
     seen_at: datetime | None
+    agent: AgentRow | None = None
+    """The site's agent as read with the stamps (``site_agent``): its last
+    seen moves with every message, which the stamps leave out."""
 
 
 NO_STAMP = SiteStamp(0, 0, None)
@@ -39,6 +43,7 @@ class SettledSite(NamedTuple):
     facts: int
     seen: int
     holds_until: datetime | None
+    agent: str | None
     heartbeats_safe: bool
     cycle_at: datetime | None
     view: str
@@ -89,17 +94,25 @@ async def bump_stamps(
 
 
 async def read_stamps(connection: AsyncConnection, site_ids: Sequence[str]) -> dict[str, SiteStamp]:
-    """Every one of ``site_ids``' stamps (``NO_STAMP`` for a site without)."""
+    """Every one of ``site_ids``' stamps (``NO_STAMP`` for a site without),
+    each with the site's agent."""
     found = dict.fromkeys(site_ids, NO_STAMP)
     for start in range(0, len(site_ids), _CHUNK):
+        chunk = site_ids[start : start + _CHUNK]
         rows = await connection.execute(
             select(
                 site_stamps.c.site_id, site_stamps.c.facts, site_stamps.c.seen,
                 site_stamps.c.seen_at,
-            ).where(site_stamps.c.site_id.in_(site_ids[start : start + _CHUNK]))
+            ).where(site_stamps.c.site_id.in_(chunk))
         )
         for site_id, facts, seen, seen_at in rows:
             found[site_id] = SiteStamp(facts, seen, seen_at)
+        by_site: dict[str, list[AgentRow]] = {}
+        for agent in await agent_rows(connection, chunk):
+            by_site.setdefault(agent.site_id, []).append(agent)
+        for site_id, rows_of_site in by_site.items():
+            if site_id in found:
+                found[site_id] = found[site_id]._replace(agent=site_agent(rows_of_site))
     return found
 
 

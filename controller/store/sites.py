@@ -8,7 +8,7 @@ back is ``controller.store.bulk``'s business.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, cast
@@ -123,10 +123,31 @@ class SiteRecord:
     both with ``known``: every camera is the version the caller held."""
 
     def agent(self) -> AgentRow | None:
-        """The site's agent: the online one seen last, else the one seen last."""
-        if not self.agents:
-            return None
-        return max(self.agents, key=lambda a: (a.online, a.last_seen))
+        """The site's agent (``site_agent``)."""
+        return site_agent(self.agents)
+
+
+def site_agent(rows: Sequence[AgentRow]) -> AgentRow | None:
+    """A site's agent among its rows: the online one seen last, else the one
+    seen last."""
+    if not rows:
+        return None
+    return max(rows, key=lambda a: (a.online, a.last_seen))
+
+
+async def agent_rows(connection: AsyncConnection, site_ids: Sequence[str]) -> list[AgentRow]:
+    """The agents of ``site_ids`` (one query: the caller chunks)."""
+    rows = await connection.execute(
+        select(
+            agents.c.agent_id,
+            agents.c.site_id,
+            agents.c.session_id,
+            agents.c.online,
+            agents.c.last_seen,
+            agents.c.interval_s,
+        ).where(agents.c.site_id.in_(site_ids))
+    )
+    return [AgentRow(*row) for row in rows]
 
 
 FindingEvent = Literal["opened", "resolved", "reopened", "escalated"]
@@ -194,28 +215,9 @@ async def load_sites(
         for site_id, finished_at, addresses in rows:
             records[site_id].last_full_cycle_at = finished_at
             records[site_id].full_cycle_addresses = frozenset(json.loads(addresses))
-        rows = await connection.execute(
-            select(
-                agents.c.agent_id,
-                agents.c.site_id,
-                agents.c.session_id,
-                agents.c.online,
-                agents.c.last_seen,
-                agents.c.interval_s,
-            ).where(agents.c.site_id.in_(chunk))
-        )
-        for row in rows:
+        for row in await agent_rows(connection, chunk):
             if row.site_id in records:
-                records[row.site_id].agents.append(
-                    AgentRow(
-                        agent_id=row.agent_id,
-                        site_id=row.site_id,
-                        session_id=row.session_id,
-                        online=row.online,
-                        last_seen=row.last_seen,
-                        interval_s=row.interval_s,
-                    )
-                )
+                records[row.site_id].agents.append(row)
         rows = await connection.execute(
             select(*FINDING_SELECT).where(findings.c.site_id.in_(chunk))
         )

@@ -246,6 +246,7 @@ settled_sites = Table(
     Column("facts", BigInteger, nullable=False),
     Column("seen", BigInteger, nullable=False),
     Column("holds_until", UtcDateTime, nullable=True),
+    Column("agent", Text, nullable=True),
     Column("heartbeats_safe", Boolean, nullable=False),
     Column("cycle_at", UtcDateTime, nullable=True),
     Column("view", Text, nullable=False),

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("facts", sa.BigInteger(), nullable=False),
         sa.Column("seen", sa.BigInteger(), nullable=False),
         sa.Column("holds_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("agent", sa.Text(), nullable=True),
         sa.Column("heartbeats_safe", sa.Boolean(), nullable=False),
         sa.Column("cycle_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("view", sa.Text(), nullable=False),

@@ -41,8 +41,13 @@ SUMMARY_MODULES = ("controller.site_summary", "controller.views", "controller.se
 """Modules (besides the judging ones in the judge key) whose code decides
 what a settled verdict holds: the summary and these rules."""
 
-TIMED_RULES = frozenset({"camera.unreachable", "agent.offline"})
-"""Rules whose evidence names the time of a last report, which heartbeats move."""
+def names_a_time(finding: Finding) -> bool:
+    """Whether ``finding`` names the time of a last message, which
+    heartbeats move: ``agent.offline``, and ``camera.unreachable`` of a
+    stale camera (one that did not answer, and is not stale, names none)."""
+    return finding.rule == "agent.offline" or (
+        finding.rule == "camera.unreachable" and finding.evidence.get("stale") is True
+    )
 
 
 @functools.cache
@@ -189,7 +194,7 @@ def settle(
         address in record.full_cycle_addresses or o.observed_at > cycle_at
         for address, o in record.cameras.items()
     )
-    safe = summary.movable and in_cycle and not any(f.rule in TIMED_RULES for f in verdict)
+    safe = summary.movable and in_cycle and not any(names_a_time(f) for f in verdict)
     return Settled(key, stamp, until, agent, safe, cycle_at, summary)
 
 

@@ -345,7 +345,10 @@ def _unreachable(
     """Its words and evidence name the last report's time, not its age: a
     verdict does not change with the clock alone, only when a threshold is
     crossed (see ``holds_until``), so a site nothing was reported of since
-    its last reconcile need not be judged again."""
+    its last reconcile need not be judged again. A camera that did not
+    answer, and is not stale, names no time at all: heartbeats repeating
+    the same failed audit change nothing (when it began is the finding's
+    first seen; the latest audit, the camera's)."""
     last = observation.observed_at.isoformat(timespec="seconds")
     errors = tuple(f"{e.kind} {e.operation}: {e.message}" for e in observation.errors)
     if not observation.reachable:
@@ -360,7 +363,7 @@ def _unreachable(
         "camera.unreachable",
         summary,
         {
-            "last_seen": observation.observed_at.isoformat(),
+            **({"last_seen": observation.observed_at.isoformat()} if stale else {}),
             "reachable": observation.reachable,
             "stale": stale,
             "stale_after_s": settings.stale_after_s,

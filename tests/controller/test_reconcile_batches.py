@@ -164,6 +164,16 @@ async def test_a_second_pass_parses_nothing_unchanged_and_changes_nothing(store:
     assert records["s0"].cameras["10.0.0.2:80"].observed_at == beat_at
     assert records["s0"].cameras["10.0.0.2:80"].facts is None
     changes.clear()
+    left_alone = reconciler.stats.settled
+    await reconciler.reconcile(["s0"])
+    assert changes == []
+    # Nothing a heartbeat moves is named by s0's findings: the site is left
+    # alone (controller.settled), its last report moved to the heartbeat's.
+    assert reconciler.stats.settled == left_alone + 1
+    assert reconciler.site_views["s0"].last_report_at == beat_at
+    # Judged all the same (its settled verdict forgotten), the held
+    # observation takes the new time, still without parsing.
+    del reconciler._settled["s0"]
     await reconciler.reconcile(["s0"])
     assert changes == []
     assert reconciler.sites["s0"].memo["10.0.0.2:80"].observation.observed_at == beat_at

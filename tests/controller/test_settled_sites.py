@@ -209,31 +209,45 @@ def _beat(agent: Agent, policy: Policy, record: SiteRecord, at: datetime) -> Cam
 async def test_heartbeats_leave_a_site_alone_when_they_can_change_nothing(
     store: Store,
 ) -> None:
-    """A compliant site stays settled through heartbeats, its last report
-    moved, past the three intervals after which its agent would be silent
-    without them (the agent's last seen is compared live); a site with an
-    unreachable camera (its evidence names the last report) is judged
-    again."""
-    policy, at = fleet_policy(2), now()
+    """Sites stay settled through heartbeats, their last report moved, past
+    the three intervals after which their agent would be silent without them
+    (the agent's last seen is compared live): a compliant one (s0), and one
+    with a camera that does not answer (s1: its finding names no time). A
+    site with a stale camera (s2) is judged again: the heartbeat makes the
+    camera fresh, and its finding resolves."""
+    policy, at = fleet_policy(3), now()
     batch, agent = _clean_site_batch(at)
-    other = fleet_batch(at, 2)  # s1 has an unreachable camera
+    other = fleet_batch(at, 2)  # s1: a camera that does not answer, one audio encoder
     batch.agent_events += other.agent_events[1:]
     batch.reports += [r for r in other.reports if r.site_id == "s1"]
     batch.cycles += [c for c in other.cycles if c.site_id == "s1"]
+    s2 = Agent("s2", agent_id="agent-2")
+    batch.agent_events.append(AgentEvent(s2.birth(at), False))
+    s2_reports = [s2.report(f"10.0.2.{c + 1}:80", f"SN-2-{c}",
+                            at=at - timedelta(minutes=20) if c == 0 else at,
+                            camera_id=f"s2-c{c}") for c in range(4)]
+    batch.reports += s2_reports
+    batch.cycles.append(s2.cycle(tuple(r.observation.address for r in s2_reports), at))
     await store.write_batch(batch, at)
     run = Run(store, policy, at)
     await run.settle(at + timedelta(seconds=5))
-    stored = await store.load_sites(["s0", "s1"])
-    s1_agent = Agent("s1", agent_id="agent-1")
+    assert {c.key[1:] for c in run.changes if c.key[0] == "s2"} == {
+        ("s2-c0", "camera.unreachable")}
+    stored = await store.load_sites(["s0", "s1", "s2"])
+    agents = {"s0": agent, "s1": Agent("s1", agent_id="agent-1"), "s2": s2}
     for step in range(1, 6):
         beat_at = at + timedelta(seconds=60 * step)
-        beats = [_beat(agent, policy, stored["s0"], beat_at),
-                 _beat(s1_agent, policy, stored["s1"], beat_at)]
+        beats = [_beat(agents[s], policy, stored[s], beat_at) for s in ("s0", "s1", "s2")]
         effects = await store.write_batch(Batch(heartbeats=beats), beat_at)
-        assert effects.heartbeat_cameras == 8
-        assert await run.settle(beat_at + timedelta(seconds=5)) == ["s1"]
-        assert run.reconciler.site_views["s0"].last_report_at == beat_at
-        assert run.changes == []
+        assert effects.heartbeat_cameras == 12
+        judged = await run.settle(beat_at + timedelta(seconds=5))
+        if step == 1:
+            assert judged == ["s2"]
+            assert [(c.event, c.key[1:]) for c in run.changes] == [
+                ("resolved", ("s2-c0", "camera.unreachable"))]
+        else:
+            assert judged == [] and run.changes == []
+        assert {v.last_report_at for v in run.reconciler.site_views.values()} == {beat_at}
 
 
 async def test_a_restart_leaves_alone_what_its_predecessor_settled(

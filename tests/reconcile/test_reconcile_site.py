@@ -211,7 +211,7 @@ def test_unreachable_camera() -> None:
     fleet["127.0.0.2:8000"] = observation("127.0.0.2:8000", None, reachable=False)
     (finding,) = reconcile(site_state(fleet))
     assert finding.key == ("main", "cam2", "camera.unreachable")
-    assert finding.evidence["last_seen"] == SEEN.isoformat()
+    assert "last_seen" not in finding.evidence, "heartbeats of the failed audit move it"
     assert finding.evidence["reachable"] is False
     assert finding.evidence["errors"] == ("timeout GetDeviceInformation: 10 s",)
 
@@ -426,3 +426,15 @@ def test_unreachable_words_name_the_last_report_not_its_age() -> None:
         f"no report of the camera at 127.0.0.1:8000 since {at.isoformat(timespec='seconds')} "
         "(limit 900 s)")
     assert "age_s" not in finding.evidence
+
+
+def test_heartbeats_of_a_camera_that_does_not_answer_change_nothing() -> None:
+    """The agent repeats the same failed audit as heartbeats: the camera's
+    time moves, its finding says the same, word for word."""
+    fleet = compliant_fleet()
+    fleet["127.0.0.2:8000"] = observation("127.0.0.2:8000", None, reachable=False)
+    before = reconcile(site_state(fleet))
+    moved = dict(fleet)
+    moved["127.0.0.2:8000"] = fleet["127.0.0.2:8000"].model_copy(
+        update={"observed_at": SEEN + timedelta(seconds=90)})
+    assert before and reconcile(site_state(moved)) == before

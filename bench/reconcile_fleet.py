@@ -15,9 +15,12 @@ pass 1 (cold) judges every observation, opens every finding and stores
 each site's judged observations; the next ones are the steady state
 (nothing changed); then every camera's observation is moved a minute on,
 as one round of heartbeats does (untimed, one UPDATE), and a pass takes
-that in ("heartbeats"). Then a *second fresh process*, a restarted
-controller, does one pass ("restart"): it reads the judged observations
-back instead of parsing and judging them.
+that in ("heartbeats"); then one camera of every tenth site reports anew
+(a new report id and the site's stamp moved, untimed) and a pass judges
+those sites ("reports"). Sites nothing was written for since their verdict
+are left alone (``controller.settled``). Then a *second fresh process*, a
+restarted controller, does one pass ("restart"): it reads the settled
+verdicts back, and the judged observations of the sites it must judge.
 Reported per pass: seconds, cameras/s, and the reconciler's own phase
 clocks (load from the database, pure reconcile, diff against stored
 findings, write). Peak RSS is that of the fresh process (policies and
@@ -265,6 +268,26 @@ async def heartbeat_round(store: Store) -> None:
         ))
 
 
+REPORTING_SITES = "%5"
+"""``LIKE`` pattern of the sites with a new report in the "reports" pass:
+every tenth (their first camera, ``.1:80``, is never a missing one)."""
+
+
+async def report_round(store: Store) -> None:
+    """One camera of every tenth site reported anew: its report id changes
+    (the body, so the verdict, stays: the cost measured is judging a site,
+    not a finding changing), and the site's ``facts`` stamp moves, as
+    ``write_batch`` does (untimed)."""
+    async with store.engine.begin() as connection:
+        await connection.execute(text(
+            "UPDATE observations SET report_id = substr(report_id, 2) || substr(report_id, 1, 1) "
+            f"WHERE site_id LIKE '{REPORTING_SITES}' AND address LIKE '%.1:80'"
+        ))
+        await connection.execute(text(
+            f"UPDATE site_stamps SET facts = facts + 1 WHERE site_id LIKE '{REPORTING_SITES}'"
+        ))
+
+
 @dataclass
 class ChildResult:
     pure_cameras: int
@@ -284,7 +307,7 @@ def _rss_mb() -> float:
 
 async def child(url: str, sites: int, per_site: int, plan: list[str]) -> ChildResult:
     """What a controller does after start-up, timed: the passes ``plan``
-    names ("cold" or "restart" first, then "steady" or "heartbeats")."""
+    names ("cold" or "restart" first, then "steady", "heartbeats" or "reports")."""
     t0 = time.perf_counter()
     policies = fleet_policies(sites, per_site)
     policies_s = time.perf_counter() - t0
@@ -309,6 +332,8 @@ async def child(url: str, sites: int, per_site: int, plan: list[str]) -> ChildRe
             if name == "heartbeats":
                 await heartbeat_round(store)
                 clock[0] += timedelta(seconds=HEARTBEAT_S)
+            elif name == "reports":
+                await report_round(store)
             changed = 0
             stats = reconciler.stats
             stats.reset()
@@ -417,7 +442,7 @@ def run_engine(
     """The first process's passes, then the restarted one's."""
     if load:
         load_s = _load(label, url, args)
-    plan = ["cold", *["steady"] * (args.passes - 1), "heartbeats"]
+    plan = ["cold", *["steady"] * (args.passes - 1), "heartbeats", "reports"]
     print(f"[{label}] reconciling in a fresh process: {', '.join(plan)} ...", flush=True)
     first = _child(url, args, plan)
     print(f"[{label}] restarting: a second fresh process ...", flush=True)

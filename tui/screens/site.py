@@ -305,11 +305,15 @@ def camera_widths(cameras: Sequence[CameraView]) -> tuple[int, ...]:
     """Each column's widest cell in ``camera_cells`` of ``cameras``,
     measured from the fields without making the cells (0 for none)."""
     states = {camera.state for camera in cameras}
-    # The counts told apart as tuples: hashing the models is ~4x slower.
-    counts = {(found.critical, found.warning, found.info)
-              for found in map(attrgetter("findings_open"), cameras)}
+    # The counts told apart as tuples, in C loops: hashing the models is ~4x slower.
+    counts = set(map(attrgetter("critical", "warning", "info"),
+                     map(attrgetter("findings_open"), cameras)))
+    # Most names are the name alone; the marked and the addressed are measured whole.
+    named = [camera.name or camera.key for camera in cameras
+             if camera.camera_id and camera.state not in NAME_MARKS]
+    other = [camera for camera in cameras if not camera.camera_id or camera.state in NAME_MARKS]
     return (
-        text_width(map(_name_plain, cameras)),
+        max(text_width(named), text_width(map(_name_plain, other))),
         max((state_cell(state).cell_len for state in states), default=0),
         max((counts_cell(SeverityCounts(critical=critical, warning=warning, info=info)).cell_len
              for critical, warning, info in counts), default=0),

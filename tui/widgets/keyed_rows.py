@@ -185,7 +185,7 @@ class KeyedRows:
         are measured; made rows come with ``widths``, their widest cells."""
         start = len(self.order)
         self.order.extend(keys)
-        self.index.update((key, start + offset) for offset, key in enumerate(keys))
+        self.index.update(zip(keys, range(start, start + len(keys)), strict=True))
         if widths is not None:
             return self.widen(widths)
         return self.grow_for(keys)

@@ -266,7 +266,7 @@ class KeyedTable(ScrollView, can_focus=True):
         cursor and the scroll position do not move. Raises ValueError for
         a key already shown."""
         keys = [key for key, _ in rows]
-        if len(set(keys)) != len(keys) or any(key in self._rows.index for key in keys):
+        if len(set(keys)) != len(keys) or not self._rows.index.keys().isdisjoint(keys):
             raise ValueError("row keys must be unique")
         if not keys:
             return
@@ -288,7 +288,7 @@ class KeyedTable(ScrollView, can_focus=True):
     def extend_keys(self, keys: Sequence[str], widths: Sequence[int]) -> None:
         """Made rows: ``extend`` by key, ``widths`` the widest cells of
         these rows only (the columns only ever widen here)."""
-        if len(set(keys)) != len(keys) or any(key in self._rows.index for key in keys):
+        if len(set(keys)) != len(keys) or not self._rows.index.keys().isdisjoint(keys):
             raise ValueError("row keys must be unique")
         if keys:
             start = len(self._rows.order)

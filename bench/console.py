@@ -46,7 +46,7 @@ from schemas.api import CameraView, SeverityCounts
 from tui.app import CamwardenApp, settle_heap
 from tui.messages import SiteChosen
 from tui.screens.fleet import FleetScreen
-from tui.screens.site import SiteScreen, camera_row
+from tui.screens.site import SiteScreen, camera_cells
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.keyed_table import KeyedTable
 
@@ -186,7 +186,7 @@ class Peer(App[None]):
 
 
 async def table_round(cameras: tuple[CameraView, ...]) -> dict[str, float]:
-    rows = [camera_row(c) for c in cameras]
+    rows = [(c.key, camera_cells(c)) for c in cameras]
     figures: dict[str, float] = {}
     async with Peer().run_test(size=SIZE) as pilot:
         stock = pilot.app.query_one("#stock", DataTable)

@@ -322,3 +322,60 @@ async def test_a_wider_page_lays_the_screen_out_only_when_a_scroll_bar_changes()
         assert table._layout_updates > layouts, "too wide: the horizontal bar appears"
         assert table.show_horizontal_scrollbar
         assert table.horizontal_scrollbar.window_virtual_size == table._rows.line_width
+
+
+class Made(KeyedTable):
+    """Made rows: counts which rows' cells were made."""
+
+    def __init__(self) -> None:
+        super().__init__(COLUMNS, id="table", make=self.cells_for)
+        self.made: list[str] = []
+        self.state = "✔ ok"
+
+    def cells_for(self, key: str) -> tuple[str, str]:
+        self.made.append(key)
+        return (f"cam {key}", self.state)
+
+
+class MadeApp(App[None]):
+    CSS = "#table { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        yield Made()
+
+
+def made_widths(*keys: str) -> tuple[int, int]:
+    return (max(len(f"cam {key}") for key in keys), len("✔ ok"))
+
+
+async def test_made_rows_make_cells_only_for_the_lines_drawn() -> None:
+    keys = [f"{i:05d}" for i in range(5000)]
+    async with MadeApp().run_test(size=SIZE) as pilot:
+        table = pilot.app.query_one(Made)
+        table.show(keys[:200], made_widths(*keys[:200]))
+        table.extend_keys(keys[200:], made_widths(*keys[200:]))
+        await pilot.pause()
+        assert table.row_count == 5000
+        assert set(table.made) == set(keys[:19]), "a screenful of 19 rows"
+        assert table.render_line(1).text.startswith("▸cam 00000  ✔ ok")
+        await pilot.press("end")
+        await pilot.pause()
+        assert set(table.made) == set(keys[:19]) | set(keys[-19:])
+
+
+async def test_made_rows_are_shown_by_key_in_the_widths_given() -> None:
+    async with MadeApp().run_test(size=SIZE) as pilot:
+        table = pilot.app.query_one(Made)
+        table.show(["a", "b", "c"], made_widths("a", "b", "c"))
+        await pilot.press("down")
+        table.show(["c", "b"], (20, 4))  # a filter: the cursor follows its row
+        assert (table.keys, table.cursor_key) == (["c", "b"], "b")
+        assert table.render_line(0).text.rstrip() == " " + "Name".ljust(22) + "State"
+        table.state = "✖ 1 critical"
+        table.upsert_key("b", (5, len("✖ 1 critical")))  # changed: drawn again, wider
+        assert table.get_cell("b", "state").plain == "✖ 1 critical"
+        assert "✖ 1 critical" in table.render_line(2).text
+        table.upsert_key("z", (5, 4))  # new: at the end
+        assert table.drop("c") and table.keys == ["b", "z"]
+        with pytest.raises(ValueError, match="keys and widths"):
+            table.rebuild(rows("a"))

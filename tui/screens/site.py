@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
+from operator import attrgetter
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input
 
-from schemas.api import CameraView, ChangeEvent, Page, SiteView
+from schemas.api import CameraView, ChangeEvent, Page, SeverityCounts, SiteView
 from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError, pages_after
 from tui.context import ConsoleContext
 from tui.filtering import matches, query_words, terms
@@ -22,7 +23,8 @@ from tui.messages import CameraChosen
 from tui.screens.base import DataScreen
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.key_footer import KeyFooter
-from tui.widgets.keyed_table import Cell, KeyedTable, Row
+from tui.widgets.keyed_rows import text_width
+from tui.widgets.keyed_table import Cell, KeyedTable
 from tui.widgets.site_summary import SiteSummary
 from tui.widgets.status_line import StatusLine
 
@@ -39,7 +41,10 @@ CAMERA_COLUMNS = (
 id last, so that what needs attention stays in view at 80 columns."""
 
 CAMERA_STYLES = {"camera": "bold", "id": "dim"}
-"""How the plain-string cells of these columns are drawn (``camera_row``)."""
+"""How the plain-string cells of these columns are drawn (``camera_cells``)."""
+
+NAME_MARKS = {"undeclared": ("✚ ", "bold red"), "missing": ("? ", "bold yellow")}
+"""The states carried on the name too, in capitals' stead: mark, style."""
 
 FILTER_HINT = "/ filter: state:missing, rule:audio, lobby, hanwha…"
 
@@ -68,7 +73,6 @@ class SiteScreen(DataScreen):
         self.complete = False
         """Every page of cameras has arrived (until then the status line
         says how many of how many are shown)."""
-        self._rows: dict[str, Row] = {}
         self._terms: dict[str, str] = {}
         self._first: asyncio.Future[tuple[SiteView, Page[CameraView]]] | None = None
         """The first load's summary and first page, asked for by ``compose``."""
@@ -82,7 +86,9 @@ class SiteScreen(DataScreen):
         yield Header()
         yield SiteSummary(f"loading site {self.site_id}…", id="site-summary")
         yield FilterBox(placeholder=FILTER_HINT, id="filter")
-        yield KeyedTable(CAMERA_COLUMNS, id="cameras", styles=CAMERA_STYLES)
+        # Rows made only when drawn: a site's list is thousands, a screen ~40.
+        yield KeyedTable(CAMERA_COLUMNS, id="cameras", styles=CAMERA_STYLES,
+                         make=lambda key: camera_cells(self.cameras[key]))
         yield StatusLine()
         yield KeyFooter()
 
@@ -145,16 +151,14 @@ class SiteScreen(DataScreen):
             api.site(self.site_id), api.cameras(self.site_id, offset=0, limit=DEFAULT_PAGE))
 
     def show_cameras(self, cameras: list[CameraView], *, final: bool) -> None:
-        """Show ``cameras``; rows and filter terms are made again only for
-        the cameras that changed."""
+        """Show ``cameras``; filter terms are made again only for the
+        cameras that changed."""
         before = self.cameras
         self.cameras = {camera.key: camera for camera in cameras}
         for key, camera in self.cameras.items():
             if before.get(key) != camera:
-                self._rows[key] = camera_row(camera)
                 self._terms.pop(key, None)
         for key in before.keys() - self.cameras.keys():
-            self._rows.pop(key, None)
             self._terms.pop(key, None)
         self.complete = final
         self.lay_out()
@@ -164,15 +168,15 @@ class SiteScreen(DataScreen):
         the filter keeps into the table (one batch, only they measured). A
         camera a live change showed already keeps that newer version."""
         words = query_words(self.filter_text)
-        rows: list[Row] = []
+        shown: list[CameraView] = []
         for camera in cameras:
             if camera.key in self.cameras:
                 continue
             self.cameras[camera.key] = camera
-            row = self._rows[camera.key] = camera_row(camera)
             if not words or matches(words, self._terms_of(camera)):
-                rows.append(row)
-        self.query_one("#cameras", KeyedTable).extend(rows)
+                shown.append(camera)
+        self.query_one("#cameras", KeyedTable).extend_keys(
+            [camera.key for camera in shown], camera_widths(shown))
 
     def _show_progress(self, total: int, *, failed: bool = False) -> None:
         """``loading n / N cameras`` on the status line while pages arrive
@@ -189,9 +193,10 @@ class SiteScreen(DataScreen):
     def lay_out(self) -> None:
         """Show the cameras that pass the filter, in the controller's order."""
         words = query_words(self.filter_text)
-        rows = [self._rows[key] for key, camera in self.cameras.items()
-                if not words or matches(words, self._terms_of(camera))]
-        self.query_one("#cameras", KeyedTable).rebuild(rows)
+        shown = [camera for camera in self.cameras.values()
+                 if not words or matches(words, self._terms_of(camera))]
+        self.query_one("#cameras", KeyedTable).show(
+            [camera.key for camera in shown], camera_widths(shown))
 
     def _terms_of(self, camera: CameraView) -> str:
         terms = self._terms.get(camera.key)
@@ -228,11 +233,10 @@ class SiteScreen(DataScreen):
 
     def show_camera(self, camera: CameraView) -> None:
         self.cameras[camera.key] = camera
-        self._rows[camera.key] = camera_row(camera)
         self._terms.pop(camera.key, None)
         table = self.query_one("#cameras", KeyedTable)
         if matches(query_words(self.filter_text), self._terms_of(camera)):
-            table.upsert(self._rows[camera.key])
+            table.upsert_key(camera.key, camera_widths([camera]))
         else:
             table.drop(camera.key)
 
@@ -268,32 +272,77 @@ def camera_terms(camera: CameraView, rules: Iterable[str]) -> str:
     )
 
 
-def camera_row(camera: CameraView) -> Row:
-    """One camera as table cells; the row key is the camera key. Undeclared
-    and missing cameras carry their state in capitals on the name too. The
-    state and counts cells are shared by every row that shows the same
-    (the table only reads its cells), the name and the id are plain
-    strings drawn in their columns' styles (``CAMERA_STYLES``): a
-    declared camera's row makes no ``Text`` at all."""
+def camera_cells(camera: CameraView) -> tuple[Cell, ...]:
+    """One camera as table cells (its row's key is the camera key), made
+    when its line is drawn. Undeclared and missing cameras carry their
+    state on the name too, marked. The state and counts cells are shared
+    by every row that shows the same (the table only reads its cells), the
+    name and the id are plain strings drawn in their columns' styles
+    (``CAMERA_STYLES``): a declared camera's row makes no ``Text`` at all.
+    ``camera_widths`` measures these cells from the fields: change both."""
     label = camera.name or camera.key
     name: Cell = label  # bold, the column's style
-    if camera.state == "undeclared":
-        name = Text(f"✚ {label}", style="bold red")
-    elif camera.state == "missing":
-        name = Text(f"? {label}", style="bold yellow")
-    if not camera.camera_id and camera.address and camera.address != label:
+    marked = NAME_MARKS.get(camera.state)
+    if marked is not None:
+        mark, style = marked
+        name = Text(f"{mark}{label}", style=style)
+    address = _shown_address(camera, label)
+    if address is not None:
         name = Text(name, style="bold") if isinstance(name, str) else name
-        name.append(f" {camera.address}", style="dim")
-    device = " ".join(part for part in (camera.manufacturer, camera.model) if part) or "—"
+        name.append(f" {address}", style="dim")
     return (
-        camera.key,
-        (
-            name,
-            state_cell(camera.state),
-            counts_cell(camera.findings_open),
-            camera.location or "—",
-            device,
-            camera.firmware or "—",
-            camera.camera_id or "(undeclared)",  # dim, the column's style
-        ),
+        name,
+        state_cell(camera.state),
+        counts_cell(camera.findings_open),
+        camera.location or "—",
+        _device(camera),
+        camera.firmware or "—",
+        camera.camera_id or "(undeclared)",  # dim, the column's style
     )
+
+
+def camera_widths(cameras: Sequence[CameraView]) -> tuple[int, ...]:
+    """Each column's widest cell in ``camera_cells`` of ``cameras``,
+    measured from the fields without making the cells (0 for none)."""
+    states = {camera.state for camera in cameras}
+    # The counts told apart as tuples, in C loops: hashing the models is ~4x slower.
+    counts = set(map(attrgetter("critical", "warning", "info"),
+                     map(attrgetter("findings_open"), cameras)))
+    # Most names are the name alone; the marked and the addressed are measured whole.
+    named = [camera.name or camera.key for camera in cameras
+             if camera.camera_id and camera.state not in NAME_MARKS]
+    other = [camera for camera in cameras if not camera.camera_id or camera.state in NAME_MARKS]
+    return (
+        max(text_width(named), text_width(map(_name_plain, other))),
+        max((state_cell(state).cell_len for state in states), default=0),
+        max((counts_cell(SeverityCounts(critical=critical, warning=warning, info=info)).cell_len
+             for critical, warning, info in counts), default=0),
+        text_width([camera.location or "—" for camera in cameras]),
+        text_width(map(_device, cameras)),
+        text_width([camera.firmware or "—" for camera in cameras]),
+        text_width([camera.camera_id or "(undeclared)" for camera in cameras]),
+    )
+
+
+def _name_plain(camera: CameraView) -> str:
+    """The name cell's text (``camera_cells``), unstyled."""
+    label = camera.name or camera.key
+    marked = NAME_MARKS.get(camera.state)
+    if marked is not None:
+        label = marked[0] + label
+    address = _shown_address(camera, camera.name or camera.key)
+    return label if address is None else f"{label} {address}"
+
+
+def _shown_address(camera: CameraView, label: str) -> str | None:
+    """An undeclared device's address, after its name unless it is the name."""
+    if not camera.camera_id and camera.address and camera.address != label:
+        return camera.address
+    return None
+
+
+def _device(camera: CameraView) -> str:
+    manufacturer, model = camera.manufacturer, camera.model
+    if manufacturer and model:
+        return f"{manufacturer} {model}"
+    return manufacturer or model or "—"

@@ -8,6 +8,11 @@ rows that went; ``upsert``/``drop`` touch one row (a live change);
 operator asked for); ``extend`` adds rows after the last (a page that
 arrived), measuring only them. All keep the cursor on the row it was on.
 
+A table given ``make`` holds made rows instead (``keyed_rows``): the
+caller shows keys with the columns' widths it measured from its own data
+(``show``, ``extend_keys``, ``upsert_key``; ``drop`` as for any row), and
+a row's cells are made only when its line is drawn.
+
 Scale (issue 6: 5,000 cameras in under 200 ms): this is a Line API widget
 (``ScrollView`` + ``render_line``), not a ``DataTable``. Adding a row is
 storing its cells and their widths (``keyed_rows``); a line is rendered
@@ -35,9 +40,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from tui.widgets.keyed_rows import Cell, KeyedRows, Row
+from tui.widgets.keyed_rows import Cell, KeyedRows, MakeCells, Row
 
-__all__ = ["Cell", "KeyedTable", "Row"]
+__all__ = ["Cell", "KeyedTable", "MakeCells", "Row"]
 
 CURSOR_MARK = "▸"
 CACHE_LINES = 1024
@@ -130,10 +135,12 @@ class KeyedTable(ScrollView, can_focus=True):
             return self.data_table
 
     def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None,
-                 styles: Mapping[str, str] | None = None) -> None:
+                 styles: Mapping[str, str] | None = None, make: MakeCells | None = None) -> None:
         """``columns``: ``(key, label)`` in display order. ``styles``: column
         key -> the Rich style its plain-string cells are drawn in (``Text``
-        cells keep their own): a row of plain strings costs no ``Text``."""
+        cells keep their own): a row of plain strings costs no ``Text``.
+        ``make``: the table holds made rows (see the module): a shown row's
+        key -> its cells, called when the row is drawn or read."""
         super().__init__(id=id)
         self._column_keys = tuple(key for key, _ in columns)
         unknown = set(styles or {}) - set(self._column_keys)
@@ -142,7 +149,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._column_styles = tuple((styles or {}).get(key, "") for key in self._column_keys)
         """Per column, in display order; "" for none."""
         self._column_index = {key: index for index, key in enumerate(self._column_keys)}
-        self._rows = KeyedRows([label for _, label in columns])
+        self._rows = KeyedRows([label for _, label in columns], make)
         self._cursor = 0
         self._highlighted: str | None = None
         """The row the last RowHighlighted was about."""
@@ -166,7 +173,7 @@ class KeyedTable(ScrollView, can_focus=True):
         """Row key -> cells as shown, in display order."""
         styles = self._column_styles
         return {RowKey(key): tuple(_text(cell, style) for cell, style
-                                   in zip(self._rows.cells[key], styles, strict=True))
+                                   in zip(self._rows.cells_of(key), styles, strict=True))
                 for key in self._rows.order}
 
     @property
@@ -191,7 +198,7 @@ class KeyedTable(ScrollView, can_focus=True):
         if key is None or key not in self._rows.index:
             raise KeyError(row_key)
         index = self._column_index[column_key]
-        return _text(self._rows.cells[key][index], self._column_styles[index])
+        return _text(self._rows.cells_of(key)[index], self._column_styles[index])
 
     # --- changing -----------------------------------------------------------
 
@@ -259,14 +266,47 @@ class KeyedTable(ScrollView, can_focus=True):
         cursor and the scroll position do not move. Raises ValueError for
         a key already shown."""
         keys = [key for key, _ in rows]
-        if len(set(keys)) != len(keys) or any(key in self._rows.index for key in keys):
+        if len(set(keys)) != len(keys) or not self._rows.index.keys().isdisjoint(keys):
             raise ValueError("row keys must be unique")
         if not keys:
             return
         for row in rows:
             self._rows.store(row)
         start = len(self._rows.order)
-        widened = self._rows.append(keys)
+        self._extended(start, self._rows.append(keys))
+
+    def show(self, keys: Sequence[str], widths: Sequence[int]) -> None:
+        """Made rows: show exactly ``keys`` in this order, ``widths`` each
+        column's widest cell among them (see ``keyed_rows.text_width``);
+        the cursor stays on its row when that row is still shown. Every
+        line is drawn again (their cells may have changed)."""
+        order = list(keys)
+        if len(set(order)) != len(order):
+            raise ValueError("row keys must be unique")
+        self._lay_out(order, widths=widths)
+
+    def extend_keys(self, keys: Sequence[str], widths: Sequence[int]) -> None:
+        """Made rows: ``extend`` by key, ``widths`` the widest cells of
+        these rows only (the columns only ever widen here)."""
+        if len(set(keys)) != len(keys) or not self._rows.index.keys().isdisjoint(keys):
+            raise ValueError("row keys must be unique")
+        if keys:
+            start = len(self._rows.order)
+            self._extended(start, self._rows.append(keys, widths))
+
+    def upsert_key(self, key: str, widths: Sequence[int]) -> None:
+        """Made rows: the row ``key`` changed, or is new (it goes at the
+        end); ``widths`` are its cells'. Its line is drawn again."""
+        if self._rows.widen(widths):
+            self._stale()
+        if key not in self._rows.index:
+            self._lay_out([*self._rows.order, key], measure=False)
+        else:
+            self._refresh_rows()
+
+    def _extended(self, start: int, widened: bool) -> None:
+        """Rows were added from row ``start`` on (``extend``): only the
+        lines that changed are drawn again, the scroll bar grows."""
         if widened:
             self._stale()
         elif start < self.scroll_offset.y + self.scrollable_content_region.height:
@@ -341,7 +381,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 style += self.get_component_rich_style("keyed-table--even-row")
             over = self.get_component_rich_style("keyed-table--cursor") if cursor else None
             strip = self._lines[cache_key] = self._strip(
-                self._rows.cells[key], style, over, mark=CURSOR_MARK if cursor else " ")
+                self._rows.cells_of(key), style, over, mark=CURSOR_MARK if cursor else " ")
         return strip
 
     def _strip(self, cells: Sequence[Cell], style: Style, over: Style | None,
@@ -426,11 +466,12 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # --- bookkeeping --------------------------------------------------------
 
-    def _lay_out(self, order: list[str], *, measure: bool = True) -> None:
-        """Show ``order``; the cursor follows its row, or keeps its index
-        when the row went."""
+    def _lay_out(self, order: list[str], *, measure: bool = True,
+                 widths: Sequence[int] | None = None) -> None:
+        """Show ``order`` (``KeyedRows.lay_out``); the cursor follows its
+        row, or keeps its index when the row went."""
         cursor_key = self.cursor_key
-        if self._rows.lay_out(order, measure=measure):
+        if self._rows.lay_out(order, measure=measure, widths=widths):
             self._stale()
         self.virtual_size = Size(self._rows.line_width, len(order) + 1)
         self._refresh_rows()

@@ -22,18 +22,25 @@ JUDGING_PACKAGES = ("agent.checks", "controller.reconcile", "schemas")
 
 
 @functools.cache
-def code_digest() -> str:
-    """SHA-256 of the source files of ``JUDGING_PACKAGES``, by name, read
-    once per process."""
+def source_digest(names: tuple[str, ...]) -> str:
+    """SHA-256 of the source of ``names``, by name: every ``.py`` file of a
+    package, the file of a module; read once per process and names."""
     digest = hashlib.sha256()
-    for name in JUDGING_PACKAGES:
+    for name in names:
         module = importlib.import_module(name)
         assert module.__file__ is not None
-        for path in sorted(Path(module.__file__).parent.glob("*.py")):
-            digest.update(f"{name}/{path.name}\0".encode())
-            digest.update(path.read_bytes())
+        path = Path(module.__file__)
+        files = sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]
+        for file in files:
+            digest.update(f"{name}/{file.name}\0".encode())
+            digest.update(file.read_bytes())
             digest.update(b"\0")
     return digest.hexdigest()
+
+
+def code_digest() -> str:
+    """``source_digest`` of ``JUDGING_PACKAGES``."""
+    return source_digest(JUDGING_PACKAGES)
 
 
 def judge_key(policy: Policy) -> str:

@@ -21,16 +21,14 @@ reconciler leaves alone what its predecessor settled.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import NamedTuple
 
+from controller.judged import source_digest
 from controller.reconcile import AgentState, ReconcileSettings, agent_silent
 from controller.site_summary import SiteSummary
 from controller.store import FindingChange, SettledSite, SiteRecord, SiteStamp
@@ -41,6 +39,7 @@ SUMMARY_MODULES = ("controller.site_summary", "controller.views", "controller.se
 """Modules (besides the judging ones in the judge key) whose code decides
 what a settled verdict holds: the summary and these rules."""
 
+
 def names_a_time(finding: Finding) -> bool:
     """Whether ``finding`` names the time of a last message, which
     heartbeats move: ``agent.offline``, and ``camera.unreachable`` of a
@@ -50,21 +49,11 @@ def names_a_time(finding: Finding) -> bool:
     )
 
 
-@functools.cache
-def _summary_code() -> str:
-    digest = hashlib.sha256()
-    for name in SUMMARY_MODULES:
-        module = importlib.import_module(name)
-        assert module.__file__ is not None
-        digest.update(f"{name}\0".encode())
-        digest.update(Path(module.__file__).read_bytes())
-    return digest.hexdigest()
-
-
 def settled_key(judge_key: str, settings: str) -> str:
     """64 hex digits naming a judge key (policy and judging code), the
     summarising code and the reconcile ``settings`` (their text)."""
-    digest = hashlib.sha256(f"{judge_key}\0{_summary_code()}\0{settings}".encode())
+    summary_code = source_digest(SUMMARY_MODULES)
+    digest = hashlib.sha256(f"{judge_key}\0{summary_code}\0{settings}".encode())
     return digest.hexdigest()
 
 

@@ -5,11 +5,11 @@ memo changed. Plain bytes in and out; what it means is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.store.dialect import upsert_replacing
@@ -26,28 +26,36 @@ class JudgedSite(NamedTuple):
 
 
 async def read_judged(
-    connection: AsyncConnection, site_ids: Sequence[str], keys: dict[str, str]
+    connection: AsyncConnection, site_ids: Sequence[str], keys: Mapping[str, str]
 ) -> dict[str, JudgedSite]:
     """The stored memo of each of ``site_ids`` that has one under the key
     ``keys`` gives for it (a memo of another policy or code is not read)."""
-    found: dict[str, JudgedSite] = {}
+    columns = [judged_sites.c[name] for name in JudgedSite._fields]
+    rows = await rows_under_keys(connection, judged_sites.c.judge_key, columns, site_ids, keys)
+    return {row[0]: JudgedSite(*row) for row in rows}
+
+
+async def rows_under_keys(
+    connection: AsyncConnection,
+    key: Column[str],
+    columns: Sequence[Column[Any]],
+    site_ids: Sequence[str],
+    keys: Mapping[str, str],
+) -> list[tuple[Any, ...]]:
+    """``columns`` (the site id first) of the rows of ``site_ids`` whose
+    ``key`` column holds the key ``keys`` gives their site: one query per
+    chunk, filtered by the chunk's handful of keys (one per policy), so no
+    row of another key is read whole."""
+    site = columns[0]
+    position = [c.name for c in columns].index(key.name)
+    found: list[tuple[Any, ...]] = []
     for start in range(0, len(site_ids), _CHUNK):
         chunk = site_ids[start : start + _CHUNK]
         rows = await connection.execute(
-            select(
-                judged_sites.c.site_id,
-                judged_sites.c.judge_key,
-                judged_sites.c.entries,
-                judged_sites.c.body,
-            ).where(
-                judged_sites.c.site_id.in_(chunk),
-                # a handful of keys (one per policy): no body of another is read
-                judged_sites.c.judge_key.in_({keys[s] for s in chunk if s in keys}),
-            )
+            select(*columns).where(site.in_(chunk), key.in_({keys[s] for s in chunk if s in keys}))
         )
-        for row in rows:
-            if keys.get(row.site_id) == row.judge_key:  # another site's policy's key
-                found[row.site_id] = JudgedSite(*row)
+        # a row under another site's key (of the chunk's set) is not its own
+        found += [tuple(row) for row in rows if keys.get(row[0]) == row[position]]
     return found
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from controller.store.dialect import upsert, upsert_replacing
+from controller.store.judged import rows_under_keys
 from controller.store.sites import AgentRow, agent_rows, site_agent
 from controller.store.tables import findings, settled_sites, site_stamps
 
@@ -125,20 +126,10 @@ async def read_settled(
     """The settled verdict of each of ``site_ids`` stored under the key
     ``keys`` gives for it (one of another policy, code or settings is not
     read)."""
-    found: dict[str, SettledSite] = {}
-    for start in range(0, len(site_ids), _CHUNK):
-        chunk = site_ids[start : start + _CHUNK]
-        rows = await connection.execute(
-            select(*_SETTLED_COLUMNS).where(
-                settled_sites.c.site_id.in_(chunk),
-                settled_sites.c.settled_key.in_({keys[s] for s in chunk if s in keys}),
-            )
-        )
-        for row in rows:
-            settled = SettledSite(*row)
-            if keys.get(settled.site_id) == settled.settled_key:
-                found[settled.site_id] = settled
-    return found
+    rows = await rows_under_keys(
+        connection, settled_sites.c.settled_key, _SETTLED_COLUMNS, site_ids, keys
+    )
+    return {row[0]: SettledSite(*row) for row in rows}
 
 
 async def write_settled(

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from controller.judged import source_digest
-from controller.reconcile import AgentState, ReconcileSettings, agent_silent
+from controller.reconcile import AgentState, ReconcileSettings, agent_silent, counts_for_cycle
 from controller.site_summary import SiteSummary
 from controller.store import FindingChange, SettledSite, SiteRecord, SiteStamp
 from schemas.api import SiteView
@@ -179,8 +179,8 @@ def settle(
     if escalates is not None and (until is None or escalates < until):
         until = escalates
     cycle_at = record.last_full_cycle_at
-    in_cycle = cycle_at is None or all(
-        address in record.full_cycle_addresses or o.observed_at > cycle_at
+    in_cycle = all(
+        counts_for_cycle(address, o, cycle_at, record.full_cycle_addresses)
         for address, o in record.cameras.items()
     )
     safe = summary.movable and in_cycle and not any(names_a_time(f) for f in verdict)

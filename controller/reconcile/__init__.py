@@ -14,6 +14,7 @@ from controller.reconcile.model import (
 )
 from controller.reconcile.site import (
     agent_silent,
+    counts_for_cycle,
     holds_until,
     lean,
     lean_at,
@@ -31,6 +32,7 @@ __all__ = [
     "SiteObservations",
     "agent_silent",
     "camera_state",
+    "counts_for_cycle",
     "holds_until",
     "is_stale",
     "lean",

@@ -95,9 +95,7 @@ def reconcile_site(
     facts_at = observed.facts_at or _NO_TIMES
     judged: dict[str, Judged] = {}
     for address, observation in observed.cameras.items():
-        in_cycle = cycle_at is None or (
-            address in cycle_addresses or observation.observed_at > cycle_at
-        )
+        in_cycle = counts_for_cycle(address, observation, cycle_at, cycle_addresses)
         entry = None
         if tokens is not None and memo is not None and address in tokens:
             token = tokens[address]
@@ -296,6 +294,20 @@ def _memoised(
     entry = Judged(token, lean_observation(observation), match, unmatched, device)
     memo[address] = entry
     return entry
+
+
+def counts_for_cycle(
+    address: str,
+    observation: CameraObservation,
+    cycle_at: datetime | None,
+    cycle_addresses: frozenset[str],
+) -> bool:
+    """Whether an observation counts for the site's newest full cycle (the
+    one finished at ``cycle_at``, which audited ``cycle_addresses``): it was
+    audited in it or seen after it; all do before a first cycle. One that
+    does not is a leftover: it cannot make a camera seen, nor an undeclared
+    device raise anything."""
+    return cycle_at is None or address in cycle_addresses or observation.observed_at > cycle_at
 
 
 def _newer(candidate: CameraObservation, held: CameraObservation) -> bool:

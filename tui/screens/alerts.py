@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from schemas.api import ChangeEvent
 from tui.alerts import Alert, AlertFeed, is_alarming
@@ -16,6 +16,7 @@ from tui.context import ConsoleContext
 from tui.format import local_time, severity_text
 from tui.messages import CameraChosen, SiteChosen
 from tui.screens.base import DataScreen
+from tui.widgets.console_header import ConsoleHeader
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.status_line import StatusLine
@@ -58,7 +59,7 @@ class AlertsScreen(DataScreen):
         self.alerts: dict[str, Alert] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         yield Static("", id="alerts-head")
         yield KeyedTable(ALERT_COLUMNS, id="alerts")
         yield StatusLine()

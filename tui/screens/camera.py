@@ -9,7 +9,6 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Header
 
 from schemas.api import CameraDetail, ChangeEvent, FindingEvent, FindingView, SiteView
 from schemas.rules import severity_rank
@@ -21,6 +20,7 @@ from tui.screens.acknowledge import AcknowledgeScreen
 from tui.screens.base import DataScreen
 from tui.widgets.camera_card import CameraCard
 from tui.widgets.compare_panel import ComparePanel
+from tui.widgets.console_header import ConsoleHeader
 from tui.widgets.finding_detail import FindingDetail
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable, Row
@@ -63,7 +63,7 @@ class CameraScreen(DataScreen):
         """Acknowledgements the controller confirmed from this screen."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         with VerticalScroll(id="camera-body"):
             yield CameraCard(f"loading camera {self.camera_key}…", id="camera-card")
             yield ComparePanel(id="compare")

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Header, Input
+from textual.widgets import Input
 
 from schemas.api import ChangeEvent, FleetView, SiteView
 from tui.client import ControllerError
@@ -18,6 +18,7 @@ from tui.filtering import matches, query_words, terms
 from tui.format import agent_cell, cameras_text, counts_cell
 from tui.messages import SiteChosen
 from tui.screens.base import DataScreen
+from tui.widgets.console_header import ConsoleHeader
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.fleet_summary import FleetSummary
 from tui.widgets.key_footer import KeyFooter
@@ -109,7 +110,7 @@ class FleetScreen(DataScreen):
         """Site id -> the site and agent cell its row was made from, the row."""
         self._terms: dict[str, tuple[SiteView, str]] = {}
         """Site id -> the site its filter terms were made from, the terms."""
-        yield Header()
+        yield ConsoleHeader()
         yield FleetSummary("loading…", id="fleet-summary")
         yield FilterBox(placeholder="/ filter: name, id, critical, offline… · s: sort by attention",
                         id="filter")

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from schemas.api import ChangeEvent
 from schemas.register import AccessRequest, ChecklistView, RegisterEntry, RequestsView
@@ -37,6 +37,7 @@ from tui.paperwork import (
     verify_text,
 )
 from tui.screens.base import DataScreen
+from tui.widgets.console_header import ConsoleHeader
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.status_line import StatusLine
@@ -77,7 +78,7 @@ class PaperworkScreen(DataScreen):
         self.checklist: ChecklistView | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield ConsoleHeader()
         yield Static("loading the paperwork…", id="organisation")
         with TabbedContent(id="tabs", initial="register"):
             with TabPane("Register 관리대장", id="register"), VerticalScroll():

@@ -10,11 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from schemas.api import PolicyDetail, PolicyVersionView
 from tui.format import age, local_time
 from tui.screens.base import DataScreen
+from tui.widgets.console_header import ConsoleHeader
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_table import KeyedTable, Row
 from tui.widgets.status_line import StatusLine
@@ -42,7 +43,7 @@ class PolicyScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         self.details = {}
-        yield Header()
+        yield ConsoleHeader()
         with VerticalScroll(id="policy-body"):
             yield KeyedTable(POLICY_COLUMNS, id="policies")
             yield Static("loading policies…", id="policy-detail")

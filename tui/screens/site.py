@@ -12,7 +12,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Header, Input
+from textual.widgets import Input
 
 from schemas.api import CameraView, ChangeEvent, Page, SeverityCounts, SiteView
 from tui.client import DEFAULT_PAGE, MAX_ROWS, ControllerError, pages_after
@@ -21,6 +21,7 @@ from tui.filtering import matches, query_words, terms
 from tui.format import STATE_MARK, counts_cell, state_cell
 from tui.messages import CameraChosen
 from tui.screens.base import DataScreen
+from tui.widgets.console_header import ConsoleHeader
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.keyed_rows import text_width
@@ -83,7 +84,7 @@ class SiteScreen(DataScreen):
         self._first = asyncio.ensure_future(self._fetch_first())
         # A screen gone before its first load: its failure is retrieved, not logged.
         self._first.add_done_callback(lambda done: done.cancelled() or done.exception())
-        yield Header()
+        yield ConsoleHeader()
         yield SiteSummary(f"loading site {self.site_id}…", id="site-summary")
         yield FilterBox(placeholder=FILTER_HINT, id="filter")
         # Rows made only when drawn: a site's list is thousands, a screen ~40.

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
+from textual.geometry import Size
 from textual.screen import Screen
 
 from schemas.api import ChangeEvent
@@ -56,6 +57,17 @@ class DataScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.request_reload()
+
+    def _screen_resized(self, size: Size) -> None:
+        """Textual's: a lay-out at the terminal's new size. But a screen's
+        first lay-out posts a ``Resize`` to the screen itself, at the size it
+        was just laid out at, and that lays it out again, and every screen
+        under it too: two lay-outs with full repaints for nothing, ~5 ms of
+        a site's open on two shared cores (issue 6). A screen already laid
+        out at ``size`` is left as it is (a change waiting for a lay-out
+        gets it from its own refresh, as always)."""
+        if size != self._size:
+            super()._screen_resized(size)
 
     def apply_change(self, change: ChangeEvent) -> None:
         """Show one live change; the default ignores it. A screen that must

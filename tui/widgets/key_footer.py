@@ -1,81 +1,219 @@
-"""The key bar at the foot of every screen: Textual's ``Footer``, rebuilt
-once per burst of binding changes instead of once per change.
+"""The key bar at the foot of every screen: the keys Textual's ``Footer``
+shows, drawn as one line of one widget.
 
-Textual's ``Footer`` queues a full recompose (one ``FooterKey`` widget per
-binding, each styled) for every change of the screen's bindings, and a
-screen that opens changes them several times in a row: pushed, focus on
-the filter box, then on the table, the app's own focus. Opening the fleet
-screen queued five, the last three back to back at ~30 ms each on two
-shared cores (issue 6: the fleet in under 200 ms). Every one of them shows
-the bindings as they are when it runs, so one recompose pending at a time
-shows the same keys: a change that arrives while one is pending rides on
-it; one that arrives once it has started queues the next. And a change
-that leaves the keys shown as they are (the focus moving to a table,
-whose own keys are not shown) rebuilds nothing.
+Textual's ``Footer`` is a container of one ``FooterKey`` widget per
+binding. It composes empty, then, after the screen's first frame,
+recomposes: eleven widgets mounted and styled through the whole
+stylesheet, then a lay-out of the screen with a full repaint, ~15 ms
+of a 5,000-camera site's open on two shared cores, in the middle of
+its load (issue 6); and again on every change of the bindings shown.
+Here the keys are read from the screen's bindings when they change and
+drawn as one line: a change of bindings is a repaint of that line, never
+a lay-out, and the first frame already has the keys.
 
-Each ``FooterKey`` is made in the compact style it ends up in. Textual
-makes it compact (its default), then, once mounted, its class follows
-the footer's ``compact`` (not compact here): two class changes, each
-restyling the key through the whole stylesheet, ~20 ms for the eleven
-keys of a screen opened on two shared cores (issue 6). Set before it is
-mounted, the class is already right and neither change restyles it.
+It looks as ``Footer`` (not compact) does: each key bold in the key
+colours with a space either side, its description after it, a disabled
+key dim, the command palette's key at the right behind a thin rule.
+Pressing a key with the mouse presses it (a disabled one rings the bell),
+hovering shows its tooltip, and a bar too narrow for its keys scrolls
+with the mouse wheel, as ``Footer``'s does. Unlike ``Footer``, bindings
+of one group are shown one by one, not gathered under the group's name
+(the console defines no groups).
 """
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
+
+SCROLL_STEP = 4
+"""Columns the keys move by per turn of the mouse wheel."""
 
 
-class KeyFooter(Footer):
-    """``Footer`` with at most one recompose pending (see the module)."""
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key as the bar shows it."""
 
-    _recompose_pending = False
-    _shown: tuple[object, ...] | None = None
-    """What the last recompose showed (``_keys``)."""
+    key: str
+    """What ``App.simulate_key`` presses."""
+    display: str
+    description: str
+    enabled: bool
+    tooltip: str
 
-    def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            if isinstance(widget, FooterKey):
-                # Bound to the footer's compact (``data_bind``), or the command
-                # palette's key, left at FooterKey's default (compact). A Textual
-                # without ``_reactive_connect`` costs the restyles again, no more.
-                bound = "compact" in (getattr(widget, "_reactive_connect", None) or {})
-                compact = self.compact if bound else True
-                widget.set_reactive(FooterKey.compact, compact)
-                widget.set_class(compact, "-compact", update=False)
-            yield widget
 
-    def bindings_changed(self, screen: Screen[object]) -> None:
-        # Footer.bindings_changed, but the recompose is not queued twice.
-        self._bindings_ready = True
-        if not screen.app.app_focus:
-            return
-        if self.is_attached and screen is self.screen and not self._recompose_pending:
-            self._recompose_pending = True
-            self.call_after_refresh(self._recompose_now)
+class KeyFooter(Widget, can_focus=False):
+    """The screen's keys, one line (see the module)."""
 
-    async def _recompose_now(self) -> None:
-        self._recompose_pending = False  # before compose reads the bindings
-        if not self.is_attached or self._pruning:  # its screen went (as Widget.recompose)
-            return
-        keys = self._keys()
-        if keys == self._shown:
-            return
-        self._shown = keys
-        await self.recompose()
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "key-footer--item", "key-footer--key", "key-footer--description",
+        "key-footer--hover", "key-footer--rule",
+    }
+    DEFAULT_CSS = """
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .key-footer--item { background: $footer-item-background; }
+        & > .key-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .key-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .key-footer--hover {
+            color: $footer-key-foreground;
+            background: $block-hover-background;
+        }
+        & > .key-footer--rule { color: $foreground 20%; }
+    }
+    """
 
-    def _keys(self) -> tuple[object, ...]:
-        """Everything ``Footer.compose`` reads: the bindings shown (a
-        ``Binding`` is a frozen dataclass: its key, description, action,
-        group...), whether each is enabled and its tooltip, and the
-        command palette's."""
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown: tuple[tuple[Key, ...], Key | None] | None = None
+        """The keys and the command palette's key, as last read."""
+        self._spans: list[tuple[int, int, Key]] = []
+        """Where each key was drawn: columns [start, end)."""
+        self._hover: Key | None = None
+        self._offset = 0
+        """Columns of keys scrolled out on the left."""
+        self._overflow = 0
+        """Columns of keys that did not fit, at the last draw."""
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    @property
+    def keys(self) -> tuple[Key, ...]:
+        """The keys shown (the command palette's last, when shown)."""
+        keys, palette = self._read()
+        return keys if palette is None else (*keys, palette)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if screen is self.screen and self._read() != self._shown:
+            self.refresh()
+
+    def _read(self) -> tuple[tuple[Key, ...], Key | None]:
+        """The keys the screen's bindings show now, as ``Footer.compose`` reads them."""
+        app = self.app
         active = self.screen.active_bindings
-        shown = tuple((binding, enabled, tooltip)
-                      for _, binding, enabled, tooltip in active.values() if binding.show)
-        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
-        palette_shown = (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE
-                         and palette is not None)
-        return (shown, palette[1:] if palette_shown and palette else None, self.compact)
+        seen: set[str] = set()
+        keys: list[Key] = []
+        for _, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in seen:  # one key per action, as Footer
+                seen.add(binding.action)
+                keys.append(Key(binding.key, app.get_key_display(binding), binding.description,
+                                enabled, tooltip))
+        palette: Key | None = None
+        shown = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
+        if shown is not None:
+            _, binding, enabled, _ = shown
+            palette = Key(binding.key, app.get_key_display(binding), binding.description,
+                          enabled, binding.tooltip or binding.description)
+        return tuple(keys), palette
+
+    def render(self) -> Text:
+        self._shown = keys, palette = self._read()
+        width = self.size.width
+        base = self.rich_style
+        item = base + self.get_component_rich_style("key-footer--item", partial=True)
+        styles = (self.get_component_rich_style("key-footer--key", partial=True),
+                  self.get_component_rich_style("key-footer--description", partial=True),
+                  self.get_component_rich_style("key-footer--hover", partial=True))
+        right = Text()
+        if palette is not None:
+            right.append("▏", base + self._rule_style())
+            # Footer's palette key is compact: no space around the key, one before its words.
+            self._draw(right, palette, item, styles,
+                       key_pad="", description=f" {palette.description}")
+            right.append(" ", item)  # the palette key's right padding
+        room = max(width - right.cell_len, 0)
+        line = Text()
+        spans: list[tuple[int, int, Key]] = []
+        for key in keys:
+            start = line.cell_len
+            self._draw(line, key, item, styles, key_pad=" ", description=f"{key.description} ")
+            spans.append((start, line.cell_len, key))
+        self._overflow = max(line.cell_len - room, 0)
+        self._offset = min(self._offset, self._overflow)
+        line = line[self._offset:self._offset + room] if self._offset else line
+        line.truncate(room, overflow="crop", pad=True)
+        left = self._offset
+        self._spans = [(max(start - left, 0), min(end - left, room), key)
+                       for start, end, key in spans if end > left and start - left < room]
+        self._spans += [(room + 1, room + right.cell_len, palette)] if palette is not None else []
+        line.append_text(right)
+        line.truncate(width, overflow="crop")
+        return line
+
+    def _rule_style(self) -> Style:
+        """The thin rule before the palette's key: its colour (translucent,
+        as ``Footer``'s border) laid over the key's background."""
+        _, background = self.background_colors
+        under = background + self.get_component_styles("key-footer--item").background
+        colour = under + self.get_component_styles("key-footer--rule").color
+        return Style(color=colour.rich_color, bgcolor=under.rich_color)
+
+    def _draw(self, line: Text, key: Key, item: Style, styles: tuple[Style, Style, Style], *,
+              key_pad: str, description: str) -> None:
+        key_style, description_style, hover_style = styles
+        under = item + hover_style if key == self._hover else item
+        if not key.enabled:
+            under += Style(dim=True)
+        line.append(f"{key_pad}{key.display}{key_pad}", under + key_style)
+        if key.description:
+            line.append(description, under + description_style)
+
+    def key_at(self, x: int) -> Key | None:
+        """The key drawn at column ``x`` of the bar, if any."""
+        return next((key for start, end, key in self._spans if start <= x < end), None)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        key = self.key_at(event.x)
+        if key is None:
+            return
+        event.stop()
+        if key.enabled:
+            self.app.simulate_key(key.key)
+        else:
+            self.app.bell()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hovered(self.key_at(event.x))
+
+    def on_leave(self, _: events.Leave) -> None:
+        self._hovered(None)
+
+    def _hovered(self, key: Key | None) -> None:
+        if key != self._hover:
+            self._hover = key
+            self.tooltip = key.tooltip or None if key is not None else None
+            self.refresh()
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._scroll(SCROLL_STEP, event)
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._scroll(-SCROLL_STEP, event)
+
+    def _scroll(self, step: int, event: events.MouseEvent) -> None:
+        offset = min(max(self._offset + step, 0), self._overflow)
+        if offset != self._offset:
+            self._offset = offset
+            event.stop()
+            self.refresh()

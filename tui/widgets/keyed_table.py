@@ -254,8 +254,7 @@ class KeyedTable(ScrollView, can_focus=True):
         hides stay stored: given again (the same cells object), they are
         shown again without being converted or measured."""
         order = [key for key, _ in rows]
-        if len(set(order)) != len(order):
-            raise ValueError("row keys must be unique")
+        self._check_keys(order)
         for row in rows:
             self._rows.store(row)
         self._lay_out(order)
@@ -266,8 +265,7 @@ class KeyedTable(ScrollView, can_focus=True):
         cursor and the scroll position do not move. Raises ValueError for
         a key already shown."""
         keys = [key for key, _ in rows]
-        if len(set(keys)) != len(keys) or not self._rows.index.keys().isdisjoint(keys):
-            raise ValueError("row keys must be unique")
+        self._check_keys(keys, new=True)
         if not keys:
             return
         for row in rows:
@@ -281,15 +279,13 @@ class KeyedTable(ScrollView, can_focus=True):
         the cursor stays on its row when that row is still shown. Every
         line is drawn again (their cells may have changed)."""
         order = list(keys)
-        if len(set(order)) != len(order):
-            raise ValueError("row keys must be unique")
+        self._check_keys(order)
         self._lay_out(order, widths=widths)
 
     def extend_keys(self, keys: Sequence[str], widths: Sequence[int]) -> None:
         """Made rows: ``extend`` by key, ``widths`` the widest cells of
         these rows only (the columns only ever widen here)."""
-        if len(set(keys)) != len(keys) or not self._rows.index.keys().isdisjoint(keys):
-            raise ValueError("row keys must be unique")
+        self._check_keys(keys, new=True)
         if keys:
             start = len(self._rows.order)
             self._extended(start, self._rows.append(keys, widths))
@@ -465,6 +461,11 @@ class KeyedTable(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height - 2)
 
     # --- bookkeeping --------------------------------------------------------
+
+    def _check_keys(self, keys: Sequence[str], *, new: bool = False) -> None:
+        """ValueError unless ``keys`` are unique (and, ``new``, none shown yet)."""
+        if len(set(keys)) != len(keys) or (new and not self._rows.index.keys().isdisjoint(keys)):
+            raise ValueError("row keys must be unique")
 
     def _lay_out(self, order: list[str], *, measure: bool = True,
                  widths: Sequence[int] | None = None) -> None:

@@ -83,7 +83,8 @@ class KeyFooter(Widget, can_focus=False):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._shown: tuple[tuple[Key, ...], Key | None] | None = None
-        """The keys and the command palette's key, as last read."""
+        """The keys and the command palette's key drawn: read when the
+        bindings change (and for the first frame)."""
         self._spans: list[tuple[int, int, Key]] = []
         """Where each key was drawn: columns [start, end)."""
         self._hover: Key | None = None
@@ -101,12 +102,15 @@ class KeyFooter(Widget, can_focus=False):
     @property
     def keys(self) -> tuple[Key, ...]:
         """The keys shown (the command palette's last, when shown)."""
-        keys, palette = self._read()
+        keys, palette = self._shown if self._shown is not None else self._read()
         return keys if palette is None else (*keys, palette)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        if screen is self.screen and self._read() != self._shown:
-            self.refresh()
+        if screen is self.screen:
+            shown = self._read()
+            if shown != self._shown:
+                self._shown = shown
+                self.refresh()
 
     def _read(self) -> tuple[tuple[Key, ...], Key | None]:
         """The keys the screen's bindings show now, as ``Footer.compose`` reads them."""
@@ -128,26 +132,23 @@ class KeyFooter(Widget, can_focus=False):
         return tuple(keys), palette
 
     def render(self) -> Text:
-        self._shown = keys, palette = self._read()
+        if self._shown is None:
+            self._shown = self._read()
+        keys, palette = self._shown
         width = self.size.width
-        base = self.rich_style
-        item = base + self.get_component_rich_style("key-footer--item", partial=True)
-        styles = (self.get_component_rich_style("key-footer--key", partial=True),
-                  self.get_component_rich_style("key-footer--description", partial=True),
-                  self.get_component_rich_style("key-footer--hover", partial=True))
+        item = self.rich_style + self.get_component_rich_style("key-footer--item", partial=True)
         right = Text()
         if palette is not None:
-            right.append("▏", base + self._rule_style())
+            right.append("▏", self.rich_style + self._rule_style())
             # Footer's palette key is compact: no space around the key, one before its words.
-            self._draw(right, palette, item, styles,
-                       key_pad="", description=f" {palette.description}")
+            self._draw(right, palette, item, key_pad="", description=f" {palette.description}")
             right.append(" ", item)  # the palette key's right padding
         room = max(width - right.cell_len, 0)
         line = Text()
         spans: list[tuple[int, int, Key]] = []
         for key in keys:
             start = line.cell_len
-            self._draw(line, key, item, styles, key_pad=" ", description=f"{key.description} ")
+            self._draw(line, key, item, key_pad=" ", description=f"{key.description} ")
             spans.append((start, line.cell_len, key))
         self._overflow = max(line.cell_len - room, 0)
         self._offset = min(self._offset, self._overflow)
@@ -169,15 +170,16 @@ class KeyFooter(Widget, can_focus=False):
         colour = under + self.get_component_styles("key-footer--rule").color
         return Style(color=colour.rich_color, bgcolor=under.rich_color)
 
-    def _draw(self, line: Text, key: Key, item: Style, styles: tuple[Style, Style, Style], *,
-              key_pad: str, description: str) -> None:
-        key_style, description_style, hover_style = styles
-        under = item + hover_style if key == self._hover else item
+    def _draw(self, line: Text, key: Key, item: Style, *, key_pad: str, description: str) -> None:
+        """Append ``key`` to ``line``, over ``item`` (the bar's and the item's style)."""
+        style = self.get_component_rich_style  # cached by Textual per component
+        under = item + style("key-footer--hover", partial=True) if key == self._hover else item
         if not key.enabled:
             under += Style(dim=True)
-        line.append(f"{key_pad}{key.display}{key_pad}", under + key_style)
+        line.append(f"{key_pad}{key.display}{key_pad}",
+                    under + style("key-footer--key", partial=True))
         if key.description:
-            line.append(description, under + description_style)
+            line.append(description, under + style("key-footer--description", partial=True))
 
     def key_at(self, x: int) -> Key | None:
         """The key drawn at column ``x`` of the bar, if any."""
@@ -202,7 +204,7 @@ class KeyFooter(Widget, can_focus=False):
     def _hovered(self, key: Key | None) -> None:
         if key != self._hover:
             self._hover = key
-            self.tooltip = key.tooltip or None if key is not None else None
+            self.tooltip = (key.tooltip or None) if key is not None else None
             self.refresh()
 
     def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
